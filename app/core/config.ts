@@ -1,0 +1,88 @@
+import path from 'node:path';
+
+export type SqliteDriver = 'better-sqlite3' | 'sqlite3';
+
+export interface Config {
+  port: number;
+  host: string;
+  database: { kind: 'sqlite'; file: string; driver: SqliteDriver } | { kind: 'postgres'; url: string; schema?: string };
+  redisUrl?: string;
+  logLevel: string;
+  rateLimitPerMinute: number;
+  jwtSecret?: string;
+  tokenTtlSeconds: number;
+  authCacheTtlMs: number;
+  auditFlushMs: number;
+  bodyLimit: string;
+  seedDemo: boolean;
+  publicUrl?: string;
+}
+
+export class ConfigError extends Error {}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+    return fallback;
+  }
+  return n;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  problems.push(`${name} must be true or false, got '${raw}'`);
+  return fallback;
+}
+
+/** Reads and validates configuration; every problem is reported at once, with its variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const driver = (env.SQLITE_DRIVER || 'better-sqlite3') as SqliteDriver;
+  if (!['better-sqlite3', 'sqlite3'].includes(driver)) problems.push(`SQLITE_DRIVER must be better-sqlite3 or sqlite3, got '${driver}'`);
+
+  let database: Config['database'];
+  const url = env.DATABASE_URL || 'sqlite:./data/emr.sqlite';
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!file) problems.push(`DATABASE_URL 'sqlite:' needs a file path, e.g. sqlite:./data/emr.sqlite`);
+    database = { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(file), driver };
+  } else if (/^postgres(ql)?:\/\//.test(url)) {
+    database = { kind: 'postgres', url, schema: env.DATABASE_SCHEMA || undefined };
+  } else {
+    problems.push(`DATABASE_URL must start with sqlite: or postgres://, got '${url.replace(/\/\/[^@]*@/, '//***@')}'`);
+    database = { kind: 'sqlite', file: path.resolve('./data/emr.sqlite'), driver };
+  }
+
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL must start with redis:// or rediss://`);
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got '${logLevel}'`);
+  const jwtSecret = env.JWT_SECRET || undefined;
+  if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
+
+  const config: Config = {
+    port: int(env, 'PORT', 3000, 0, 65535, problems),
+    host: env.HOST || '0.0.0.0',
+    database,
+    redisUrl,
+    logLevel,
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100, 1, 1_000_000_000, problems),
+    jwtSecret,
+    tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600, problems),
+    authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 5000, 0, 600_000, problems),
+    auditFlushMs: int(env, 'AUDIT_FLUSH_MS', 1000, 10, 60_000, problems),
+    bodyLimit: env.BODY_LIMIT || '1mb',
+    seedDemo: bool(env, 'SEED_DEMO', true, problems),
+    publicUrl: env.PUBLIC_URL || undefined,
+  };
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return config;
+}

@@ -1,0 +1,132 @@
+import type {
+  ColumnInfo,
+  EntityDefinition,
+  FieldDefinition,
+  FilterOperator,
+  ResolvedDefinition,
+} from './types.js';
+
+/** Declares a resource. Identity function with checking done by the registry at start. */
+export function defineEntity<const T extends EntityDefinition>(definition: T): T {
+  return definition;
+}
+
+const SNAKE = /^[a-z][a-z0-9_]*$/;
+const KEBAB = /^[a-z][a-z0-9-]*$/;
+const SYSTEM_FIELDS = ['id', 'org_id', 'version', 'created_at', 'updated_at', 'deleted_at'];
+/** Query parameters the list route owns; a field may not shadow them. */
+export const RESERVED_QUERY_PARAMS = [
+  'limit', 'offset', 'page', 'page_size', 'sort', 'fields', 'include', 'include_archived',
+  'search', 'after', 'count', 'base_version',
+];
+
+export const OPERATORS_BY_TYPE: Record<FieldDefinition['type'], readonly FilterOperator[]> = {
+  string: ['eq', 'ne', 'in', 'like', 'null'],
+  text: ['eq', 'ne', 'like', 'null'],
+  integer: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'null'],
+  number: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'null'],
+  boolean: ['eq', 'ne', 'null'],
+  date: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'null'],
+  datetime: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'null'],
+  enum: ['eq', 'ne', 'in', 'null'],
+  uuid: ['eq', 'ne', 'in', 'null'],
+  json: [],
+  'string[]': ['eq', 'null'],
+};
+
+export function filterOperators(field: FieldDefinition): readonly FilterOperator[] {
+  if (!field.filter) return [];
+  const allowed = OPERATORS_BY_TYPE[field.type];
+  if (field.filter === true) return allowed;
+  return field.filter.filter((op) => allowed.includes(op));
+}
+
+export function pascalCase(name: string): string {
+  return name.split(/[-_]/).map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+}
+
+class DefinitionError extends Error {}
+
+function fail(def: EntityDefinition | undefined, message: string): never {
+  throw new DefinitionError(`definition ${def ? `'${def.name}'` : ''}: ${message}`);
+}
+
+/** Applies defaults and derives column lists; throws a clear message on a malformed definition. */
+export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
+  if (!def.name || !KEBAB.test(def.name)) fail(def, `name must be kebab-case, got '${def.name}'`);
+  if (!def.path || !KEBAB.test(def.path)) fail(def, `path must be a kebab-case URL segment, got '${def.path}'`);
+  if (!def.table || !SNAKE.test(def.table)) fail(def, `table must be snake_case, got '${def.table}'`);
+  if (!def.scope || !KEBAB.test(def.scope)) fail(def, `scope must be kebab-case, got '${def.scope}'`);
+  const appendOnly = def.appendOnly ?? false;
+  const versioned = def.versioned ?? !appendOnly;
+  const archivable = def.archivable ?? !appendOnly;
+  if (appendOnly && (versioned || archivable)) fail(def, 'an append-only resource cannot be versioned or archivable');
+  const requireBaseVersion = def.requireBaseVersion ?? false;
+  if (requireBaseVersion && !versioned) fail(def, 'requireBaseVersion needs a versioned resource');
+
+  for (const [name, field] of Object.entries(def.fields)) {
+    if (!SNAKE.test(name)) fail(def, `field '${name}' must be snake_case`);
+    if (SYSTEM_FIELDS.includes(name)) fail(def, `field '${name}' is managed by the engine`);
+    if (RESERVED_QUERY_PARAMS.includes(name)) fail(def, `field '${name}' would shadow a query parameter`);
+    if (field.type === 'enum' && !field.values?.length) fail(def, `enum field '${name}' needs values`);
+    if (field.fill && !field.readOnly) fail(def, `field '${name}' is filled by the engine, so it must be readOnly`);
+    if (field.ref && field.type !== 'uuid') fail(def, `ref field '${name}' must be of type uuid`);
+    if (field.relation && !field.ref) fail(def, `field '${name}' declares a relation without a ref`);
+    if (field.search && !['string', 'text', 'string[]'].includes(field.type)) {
+      fail(def, `search field '${name}' must be textual`);
+    }
+    if (field.sort && (field.type === 'json' || field.type === 'string[]')) fail(def, `field '${name}' cannot be sortable`);
+    if (field.filter && filterOperators(field).length === 0) fail(def, `field '${name}' of type ${field.type} cannot be filtered`);
+    if (field.default !== undefined && field.type === 'enum' && !field.values!.includes(String(field.default))) {
+      fail(def, `default of '${name}' is not one of its values`);
+    }
+  }
+  if (def.parent && !def.fields[def.parent.field]) fail(def, `parent field '${def.parent.field}' is not declared`);
+  for (const name of Object.keys(def.computed ?? {})) {
+    if (def.fields[name] || SYSTEM_FIELDS.includes(name)) fail(def, `computed '${name}' clashes with a field`);
+  }
+
+  const system = (name: string, field: FieldDefinition): ColumnInfo => ({ name, field, system: true });
+  const columns: ColumnInfo[] = [system('id', { type: 'uuid', readOnly: true, filter: ['eq', 'in'], description: 'Unique identifier (UUID v7).' })];
+  if (def.tenant) columns.push(system('org_id', { type: 'uuid', readOnly: true }));
+  for (const [name, field] of Object.entries(def.fields)) columns.push({ name, field, system: false });
+  if (versioned) columns.push(system('version', { type: 'integer', readOnly: true, description: 'Optimistic concurrency version; starts at 1, +1 on each change.' }));
+  columns.push(system('created_at', { type: 'datetime', readOnly: true, filter: true, sort: true, description: 'When the record was created.' }));
+  if (!appendOnly) columns.push(system('updated_at', { type: 'datetime', readOnly: true, filter: true, sort: true, description: 'When the record last changed.' }));
+  if (archivable) columns.push(system('deleted_at', { type: 'datetime', readOnly: true, description: 'Set when archived; null when active.' }));
+
+  const defaultSort = def.defaultSort ?? '-created_at';
+  const sortName = defaultSort.replace(/^-/, '');
+  const sortCol = columns.find((c) => c.name === sortName);
+  if (!sortCol || !sortCol.field.sort) fail(def, `defaultSort '${defaultSort}' is not a sortable field`);
+
+  const belongsTo: ResolvedDefinition['belongsTo'] = {};
+  for (const [name, field] of Object.entries(def.fields)) {
+    if (field.ref && field.relation) belongsTo[field.relation] = { field: name, resource: field.ref };
+  }
+  for (const rel of Object.keys(def.hasMany ?? {})) {
+    if (belongsTo[rel] || def.fields[rel]) fail(def, `relation '${rel}' is declared twice`);
+  }
+
+  return {
+    ...def,
+    subject: pascalCase(def.name),
+    versioned,
+    archivable,
+    appendOnly,
+    readOnlyResource: def.readOnlyResource ?? false,
+    internal: def.internal ?? false,
+    audited: def.audited ?? true,
+    auditReads: def.auditReads ?? false,
+    requireBaseVersion,
+    defaultSort,
+    columns,
+    outputFields: [...columns.filter((c) => c.name !== 'org_id').map((c) => c.name), ...Object.keys(def.computed ?? {})],
+    writableFields: Object.entries(def.fields).filter(([n, f]) => !f.readOnly && n !== def.parent?.field).map(([n]) => n),
+    sensitiveFields: Object.entries(def.fields).filter(([, f]) => f.sensitive).map(([n]) => n),
+    searchFields: Object.entries(def.fields).filter(([, f]) => f.search).map(([n, f]) => ({ name: n, mode: f.search! })),
+    belongsTo,
+  };
+}
+
+export { DefinitionError };

@@ -1,0 +1,100 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DefinitionError, resolveDefinition } from './define.js';
+import type { EntityDefinition, ResolvedDefinition } from './types.js';
+
+/** Global route names an organization slug may not take (the API serves them at /api/v1/<name>). */
+const FIXED_GLOBAL_SEGMENTS = ['auth', 'me', 'access-requests', 'openapi.json', 'docs', 'health', 'metrics', 'jobs'];
+
+/** All resource definitions known to this process, resolved and cross-checked. */
+export class Registry {
+  private readonly byName = new Map<string, ResolvedDefinition>();
+
+  constructor(definitions: EntityDefinition[]) {
+    for (const def of definitions) {
+      if (this.byName.has(def.name)) throw new DefinitionError(`definition '${def.name}' is declared twice`);
+      this.byName.set(def.name, resolveDefinition(def));
+    }
+    this.crossCheck();
+  }
+
+  get(name: string): ResolvedDefinition {
+    const def = this.byName.get(name);
+    if (!def) throw new Error(`unknown resource '${name}'`);
+    return def;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  all(): ResolvedDefinition[] {
+    return [...this.byName.values()];
+  }
+
+  /** Definitions served over HTTP. */
+  exposed(): ResolvedDefinition[] {
+    return this.all().filter((d) => !d.internal);
+  }
+
+  childrenOf(name: string): ResolvedDefinition[] {
+    return this.all().filter((d) => d.parent?.resource === name);
+  }
+
+  /** Names an org slug may not use because a global route already answers there. */
+  reservedSlugs(): string[] {
+    const globals = this.exposed().filter((d) => !d.tenant && !d.parent).map((d) => d.path);
+    return [...new Set([...FIXED_GLOBAL_SEGMENTS, ...globals])];
+  }
+
+  private crossCheck(): void {
+    const routes = new Set<string>();
+    for (const def of this.all()) {
+      for (const [name, field] of Object.entries(def.fields)) {
+        if (field.ref && !this.byName.has(field.ref)) {
+          throw new DefinitionError(`definition '${def.name}': field '${name}' refers to unknown resource '${field.ref}'`);
+        }
+        if (field.ref) {
+          const target = this.byName.get(field.ref)!;
+          if (target.tenant && !def.tenant) {
+            throw new DefinitionError(`definition '${def.name}': a global resource cannot refer to tenant resource '${field.ref}'`);
+          }
+        }
+      }
+      for (const [rel, hm] of Object.entries(def.hasMany ?? {})) {
+        const child = this.byName.get(hm.resource);
+        if (!child) throw new DefinitionError(`definition '${def.name}': relation '${rel}' names unknown resource '${hm.resource}'`);
+        if (!child.fields[hm.foreignKey]) {
+          throw new DefinitionError(`definition '${def.name}': relation '${rel}' foreign key '${hm.foreignKey}' is not a field of '${hm.resource}'`);
+        }
+      }
+      if (def.parent) {
+        const parent = this.byName.get(def.parent.resource);
+        if (!parent) throw new DefinitionError(`definition '${def.name}': unknown parent '${def.parent.resource}'`);
+        if (parent.tenant !== def.tenant) throw new DefinitionError(`definition '${def.name}': parent and child must share tenancy`);
+      }
+      if (def.internal) continue;
+      const route = `${def.tenant ? 'tenant' : 'global'}:${def.parent?.resource ?? ''}:${def.path}`;
+      if (routes.has(route)) throw new DefinitionError(`definition '${def.name}': path '${def.path}' is already served`);
+      routes.add(route);
+    }
+  }
+}
+
+/** Imports every definition module (`export default defineEntity(...)`) in the given folders. */
+export async function loadDefinitionDirs(dirs: string[]): Promise<EntityDefinition[]> {
+  const found: EntityDefinition[] = [];
+  for (const dir of dirs) {
+    const files = (await readdir(dir)).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith('.d.ts')).sort();
+    for (const file of files) {
+      const mod = await import(pathToFileURL(path.join(dir, file)).href);
+      const def = mod.default as EntityDefinition | undefined;
+      if (!def || typeof def !== 'object' || !def.name) {
+        throw new DefinitionError(`${path.join(dir, file)} has no default export made with defineEntity()`);
+      }
+      found.push(def);
+    }
+  }
+  return found;
+}

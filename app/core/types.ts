@@ -1,0 +1,144 @@
+// The shape of a resource declaration. Everything the platform serves for a resource (table,
+// model, validation, routes, OpenAPI, permissions) is derived from one of these.
+
+export type FieldType =
+  | 'string' // short text, indexed-friendly (names, codes, phones)
+  | 'text' // long free text
+  | 'integer'
+  | 'number'
+  | 'boolean'
+  | 'date' // YYYY-MM-DD
+  | 'datetime' // ISO 8601 UTC
+  | 'enum'
+  | 'uuid' // a plain identifier; with `ref` it points at another resource
+  | 'json' // an arbitrary JSON object
+  | 'string[]'; // a list of short strings (tags)
+
+export type FilterOperator = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'like' | 'null';
+
+export interface FieldDefinition {
+  type: FieldType;
+  description?: string;
+  /** Required on create (and may not be cleared on update). */
+  required?: boolean;
+  default?: unknown;
+  /** enum values */
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  format?: 'email';
+  /** For `uuid` fields: the resource (definition name) this id points at. Checked on write. */
+  ref?: string;
+  /** For ref fields: the name under which `?include=` embeds the referenced record. */
+  relation?: string;
+  /** `true` allows every operator that fits the type; a list narrows it. */
+  filter?: boolean | readonly FilterOperator[];
+  sort?: boolean;
+  /** Matched by `?search=`: `prefix` uses an index (typeahead), `contains` scans (small tables). */
+  search?: 'prefix' | 'contains';
+  /** Returned only to callers holding `<scope>:sensitive`. */
+  sensitive?: boolean;
+  /** Stored and returned, but never accepted in a request body (set by the system). */
+  readOnly?: boolean;
+  /** Accepted on create only. */
+  createOnly?: boolean;
+  /** Filled by the engine on create: `actor` stores who created the record. Implies readOnly. */
+  fill?: 'actor';
+  /** Unique within the organization (tenant resources) or globally. */
+  unique?: boolean;
+  example?: unknown;
+}
+
+/** A value derived from the stored fields of a row, computed per page (never per-row queries). */
+export interface ComputedFieldDefinition {
+  type: 'string' | 'integer' | 'number' | 'boolean';
+  description?: string;
+  compute: (record: Record<string, unknown>) => unknown;
+}
+
+/** A has-many relation embeddable with `?include=`: children whose `foreignKey` holds our id. */
+export interface HasManyRelation {
+  resource: string;
+  foreignKey: string;
+}
+
+export interface IndexDefinition {
+  columns: readonly string[];
+  unique?: boolean;
+}
+
+export interface AdminHints {
+  group?: string;
+  icon?: string;
+  listProperties?: readonly string[];
+}
+
+export interface EntityDefinition {
+  /** Singular, kebab-case; the registry key (`patient`, `kb-article`). */
+  name: string;
+  /** URL segment (`patients`, `kb`, or `comments` under a parent). */
+  path: string;
+  table: string;
+  /** The scope name used in API-key scopes: `<scope>:read`, `<scope>:write`, `<scope>:sensitive`. */
+  scope: string;
+  /** Org-scoped (`/api/v1/{org}/…`) or global (`/api/v1/…`). */
+  tenant: boolean;
+  description?: string;
+  /** Nested under another resource: `/…/{parent path}/{parentId}/{path}`. */
+  parent?: { resource: string; field: string };
+  fields: Record<string, FieldDefinition>;
+  computed?: Record<string, ComputedFieldDefinition>;
+  hasMany?: Record<string, HasManyRelation>;
+  /** Optimistic concurrency with `version` (default on, off for append-only). */
+  versioned?: boolean;
+  /** Soft delete with `deleted_at`, archive and restore (default on, off for append-only). */
+  archivable?: boolean;
+  /** Create and read only. */
+  appendOnly?: boolean;
+  /** Readable through the API but never written by it (audit events). */
+  readOnlyResource?: boolean;
+  /** Not served over HTTP at all (system tables: organizations, API keys, …). */
+  internal?: boolean;
+  /** Every write is audited unless this is false. */
+  audited?: boolean;
+  /** Reads (get and list) are audited as well: who viewed which record. */
+  auditReads?: boolean;
+  /** Updates must carry `base_version` (or `If-Match`). */
+  requireBaseVersion?: boolean;
+  /** `?sort` when none is given, e.g. `last_name` or `-created_at`. */
+  defaultSort?: string;
+  /** Extra indexes; the engine adds the ones for uniqueness, refs, search and tenancy itself. */
+  indexes?: readonly IndexDefinition[];
+  admin?: AdminHints;
+}
+
+/** A definition after defaults are applied and checked; what the generators consume. */
+export interface ResolvedDefinition extends EntityDefinition {
+  subject: string; // CASL subject, PascalCase
+  versioned: boolean;
+  archivable: boolean;
+  appendOnly: boolean;
+  readOnlyResource: boolean;
+  internal: boolean;
+  audited: boolean;
+  auditReads: boolean;
+  requireBaseVersion: boolean;
+  defaultSort: string;
+  /** Every stored column, in order: id, org_id?, parent field, fields…, version?, timestamps. */
+  columns: ColumnInfo[];
+  /** Columns returned in responses (stored, including system ones) plus computed names. */
+  outputFields: string[];
+  writableFields: string[];
+  sensitiveFields: string[];
+  searchFields: { name: string; mode: 'prefix' | 'contains' }[];
+  belongsTo: Record<string, { field: string; resource: string }>;
+}
+
+export interface ColumnInfo {
+  name: string;
+  field: FieldDefinition;
+  system: boolean;
+}

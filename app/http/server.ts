@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import type { Context, Next } from 'koa';
+import Router from '@koa/router';
+import bodyParser from 'koa-bodyparser';
+import { v7 as uuidv7 } from 'uuid';
+import { exchangeToken } from '../auth/api-keys.js';
+import type { Runtime } from '../runtime.js';
+import { errorMiddleware } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { resourceRouter } from './routes.js';
+import { systemRouter } from './system-routes.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** Request id, structured access log (path without query string: no patient data), metrics. */
+function requestContext(rt: Runtime, metrics: ReturnType<typeof createMetrics>) {
+  return async (ctx: Context, next: Next) => {
+    const started = process.hrtime.bigint();
+    const incoming = ctx.get('X-Request-Id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : uuidv7();
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    ctx.state.log = rt.logger.child({ request_id: requestId });
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const route = (ctx as any)._matchedRoute ?? 'unmatched';
+      metrics.observe(ctx.method, String(route), ctx.status, ms);
+      ctx.state.log.info({ method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100, actor: ctx.state.principal?.actor?.id }, 'request');
+    }
+  };
+}
+
+export interface HttpServer {
+  app: Koa;
+  listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
+  close(): Promise<void>;
+}
+
+export function createHttpApp(rt: Runtime): HttpServer {
+  const app = new Koa({ proxy: process.env.TRUST_PROXY === 'true' });
+  app.keys = [process.env.SESSION_SECRET || randomBytes(32).toString('hex')];
+  app.silent = true;
+  const metrics = createMetrics(rt);
+  app.use(requestContext(rt, metrics));
+  app.use(errorMiddleware());
+
+  const api = new Router({ prefix: '/api/v1' });
+  // The JSON body parser belongs to the API alone (a later admin panel parses its own bodies).
+  api.use(bodyParser({ enableTypes: ['json'], jsonLimit: rt.config.bodyLimit, strict: true }));
+  api.post('/auth/token', async (ctx) => {
+    ctx.body = await exchangeToken(rt, ((ctx.request as any).body ?? {}).apiKey);
+  });
+  const resources = resourceRouter(rt);
+  api.use(resources.routes(), resources.allowedMethods({ throw: false }));
+
+  const system = systemRouter(rt, metrics);
+  app.use(system.routes());
+  app.use(api.routes());
+  app.use(api.allowedMethods());
+
+  let server: Server | undefined;
+  return {
+    app,
+    async listen(port = rt.config.port, host = rt.config.host) {
+      server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(port, host, () => resolve(s));
+        s.once('error', reject);
+      });
+      server.keepAliveTimeout = 65_000;
+      const address = server.address() as AddressInfo;
+      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      return { server, url: `http://${shownHost}:${address.port}` };
+    },
+    async close() {
+      if (server) {
+        await new Promise<void>((resolve) => {
+          server!.close(() => resolve());
+          server!.closeAllConnections?.();
+        });
+      }
+    },
+  };
+}

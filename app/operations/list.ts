@@ -1,0 +1,72 @@
+import { assertCan, canReadField } from '../auth/ability.js';
+import { AppError } from '../core/errors.js';
+import type { ResolvedDefinition } from '../core/types.js';
+import type { Runtime } from '../runtime.js';
+import type { OperationContext } from './context.js';
+import { encodeCursor } from './cursor.js';
+import type { ListQuery } from './list-query.js';
+import { applyFilters, applyKeyset, applySearch, applySort } from './query-builder.js';
+import { addComputed, assertParent, baseQuery, embedRelations, present, type Row } from './records.js';
+
+export interface ListResult {
+  data: Row[];
+  total_count?: number;
+  limit: number;
+  offset?: number;
+  page_info: { end_cursor: string | null; has_next_page: boolean };
+}
+
+/**
+ * Lists records: filters, search, sort, offset or keyset paging, relations embedded in batches.
+ * The exact total is cached per write generation of the table, so repeated pages of an
+ * unchanged table do not recount, and any committed write invalidates it.
+ */
+export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, q: ListQuery, opts: { parentId?: string } = {}): Promise<ListResult> {
+  assertCan(ctx.ability, 'read', def, ctx.org?.id);
+  await assertParent(rt, def, ctx, opts.parentId);
+  for (const f of q.filters) {
+    if (!canReadField(ctx.ability, def, f.field)) {
+      throw new AppError('forbidden', `Filtering on '${f.field}' needs the '${def.scope}:sensitive' scope`);
+    }
+  }
+  const codec = rt.codecs.get(def.name)!;
+  const qb = baseQuery(rt, def, ctx, 'read', undefined, { parentId: opts.parentId, includeArchived: q.includeArchived });
+  applyFilters(qb, def, q.filters, codec, rt.db.dialect);
+  if (q.search) applySearch(qb, def, q.search, rt.db.dialect);
+
+  let total: number | undefined;
+  if (q.count) total = await countRows(rt, def, qb);
+
+  if (q.after) applyKeyset(qb, q.sort, q.after, codec);
+  applySort(qb, q.sort, rt.db.dialect);
+  qb.limit(q.limit + 1);
+  if (!q.after && q.offset) qb.offset(q.offset);
+  const fetched = (await qb) as Row[];
+  const hasNext = fetched.length > q.limit;
+  const rows = (hasNext ? fetched.slice(0, q.limit) : fetched).map((r) => codec.fromDb({ ...r }));
+  addComputed(def, rows);
+  if (q.include.length) await embedRelations(rt, def, ctx, rows, q.include);
+  if (def.auditReads && rows.length) rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id) });
+
+  const last = rows[rows.length - 1];
+  const result: ListResult = {
+    data: rows.map((r) => present(def, ctx, r, q.fields)),
+    limit: q.limit,
+    page_info: { end_cursor: last ? encodeCursor(q.sort, last) : null, has_next_page: hasNext },
+  };
+  if (total !== undefined) result.total_count = total;
+  if (!q.after) result.offset = q.offset;
+  return result;
+}
+
+async function countRows(rt: Runtime, def: ResolvedDefinition, qb: any): Promise<number> {
+  const generation = await rt.generations.current(def.table);
+  if (generation === null) return qb.clone().resultSize();
+  const sql = qb.toKnexQuery().toSQL();
+  const key = `${def.table}|${generation}|${sql.sql}|${JSON.stringify(sql.bindings)}`;
+  const cached = rt.counts.get(key);
+  if (cached !== undefined) return cached;
+  const n = Number(await qb.clone().resultSize());
+  rt.counts.set(key, n);
+  return n;
+}

@@ -1,0 +1,116 @@
+import type { ResolvedDefinition } from '../core/types.js';
+import type { RecordCodec } from '../db/codec.js';
+import type { Dialect } from '../db/connection.js';
+import { searchExpression } from '../db/schema-sync.js';
+import type { Cursor, Filter, SortKey } from './list-query.js';
+
+/** The subset of the (knex or Objection) query builder these helpers use. */
+export interface WhereBuilder {
+  where(...args: any[]): any;
+  whereRaw(sql: string, bindings?: readonly unknown[]): any;
+  orWhereRaw(sql: string, bindings?: readonly unknown[]): any;
+  whereIn(column: string, values: readonly unknown[]): any;
+  whereNull(column: string): any;
+  whereNotNull(column: string): any;
+  orderByRaw(sql: string): any;
+}
+
+const col = (name: string) => `"${name}"`;
+
+export function applyFilters(qb: WhereBuilder, def: ResolvedDefinition, filters: Filter[], codec: RecordCodec, dialect: Dialect): void {
+  for (const f of filters) {
+    const type = def.columns.find((c) => c.name === f.field)!.field.type;
+    const c = col(f.field);
+    if (type === 'string[]' && f.op === 'eq') {
+      // Membership: the list holds this value.
+      if (dialect === 'postgres') qb.whereRaw(`${c} @> ?::jsonb`, [JSON.stringify([f.value])]);
+      else qb.whereRaw(`exists (select 1 from json_each(${c}) where json_each.value = ?)`, [f.value]);
+      continue;
+    }
+    const v = (x: unknown) => codec.scalarToDb(f.field, x);
+    switch (f.op) {
+      case 'eq': qb.whereRaw(`${c} = ?`, [v(f.value)]); break;
+      // "not equal" keeps rows where the field is empty: they are not equal to the value either.
+      case 'ne': qb.whereRaw(`(${c} <> ? or ${c} is null)`, [v(f.value)]); break;
+      case 'gt': qb.whereRaw(`${c} > ?`, [v(f.value)]); break;
+      case 'gte': qb.whereRaw(`${c} >= ?`, [v(f.value)]); break;
+      case 'lt': qb.whereRaw(`${c} < ?`, [v(f.value)]); break;
+      case 'lte': qb.whereRaw(`${c} <= ?`, [v(f.value)]); break;
+      case 'in': qb.whereIn(f.field, (f.value as unknown[]).map(v)); break;
+      case 'null': if (f.value) qb.whereNull(f.field); else qb.whereNotNull(f.field); break;
+      case 'like': {
+        const raw = String(f.value);
+        const pattern = raw.includes('%') ? raw : `%${raw}%`;
+        qb.whereRaw(dialect === 'postgres' ? `${c}::text ilike ?` : `${c} like ?`, [pattern]);
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * `?search=`: every word must match at least one searchable field. Prefix fields compare the
+ * indexed expression with `word%` (an index range scan); contains fields scan with `%word%`.
+ */
+export function applySearch(qb: WhereBuilder, def: ResolvedDefinition, search: string, dialect: Dialect): void {
+  const words = search.replace(/%/g, '').trim().split(/\s+/).filter(Boolean).slice(0, 5);
+  for (const word of words) {
+    const parts: string[] = [];
+    const bindings: string[] = [];
+    for (const s of def.searchFields) {
+      const isArray = def.fields[s.name].type === 'string[]';
+      if (s.mode === 'prefix') {
+        parts.push(`${searchExpression(s.name, dialect)} like ?`);
+        bindings.push(`${dialect === 'postgres' ? word.toLowerCase() : word}%`);
+      } else if (dialect === 'postgres') {
+        parts.push(`${col(s.name)}${isArray ? '::text' : ''} ilike ?`);
+        bindings.push(`%${word}%`);
+      } else {
+        parts.push(`${col(s.name)} like ?`);
+        bindings.push(`%${word}%`);
+      }
+    }
+    qb.whereRaw(`(${parts.join(' or ')})`, bindings);
+  }
+}
+
+/** ORDER BY with the id as the last tie-breaker. Nulls sort as the smallest value on both databases. */
+export function applySort(qb: WhereBuilder, sort: SortKey[], dialect: Dialect): void {
+  const parts = sort.map((s) => {
+    const dir = s.desc ? 'desc' : 'asc';
+    const nulls = dialect === 'postgres' ? (s.desc ? ' nulls last' : ' nulls first') : '';
+    return `${col(s.field)} ${dir}${nulls}`;
+  });
+  parts.push(`${col('id')} asc`);
+  qb.orderByRaw(parts.join(', '));
+}
+
+/** Rows strictly after the cursor in the sort order: an OR of "equal so far, then after". */
+export function applyKeyset(qb: WhereBuilder, sort: SortKey[], cursor: Cursor, codec: RecordCodec): void {
+  const values = cursor.values.map((v, i) => codec.scalarToDb(sort[i].field, v));
+  if (sort.every((s) => !s.desc) && values.every((v) => v !== null)) {
+    // All ascending with no nulls at the cursor: a row-value comparison the index can range-scan.
+    const cols = [...sort.map((s) => col(s.field)), col('id')].join(', ');
+    qb.whereRaw(`(${cols}) > (${[...values, cursor.id].map(() => '?').join(', ')})`, [...values, cursor.id]);
+    return;
+  }
+  const branches: { sql: string; bindings: unknown[] }[] = [];
+  const equalSoFar: { sql: string; bindings: unknown[] }[] = [];
+  const keys = [...sort.map((s, i) => ({ field: s.field, desc: s.desc, value: values[i] })), { field: 'id', desc: false, value: cursor.id as unknown }];
+  for (const k of keys) {
+    const c = col(k.field);
+    let after: { sql: string; bindings: unknown[] } | null;
+    if (k.value === null) after = k.desc ? null : { sql: `${c} is not null`, bindings: [] };
+    else after = k.desc ? { sql: `(${c} < ? or ${c} is null)`, bindings: [k.value] } : { sql: `${c} > ?`, bindings: [k.value] };
+    if (after) {
+      const parts = [...equalSoFar, after];
+      branches.push({ sql: parts.map((p) => p.sql).join(' and '), bindings: parts.flatMap((p) => p.bindings) });
+    }
+    equalSoFar.push(k.value === null ? { sql: `${c} is null`, bindings: [] } : { sql: `${c} = ?`, bindings: [k.value] });
+  }
+  if (!branches.length) {
+    qb.whereRaw('1 = 0');
+    return;
+  }
+  qb.whereRaw(`(${branches.map((b) => `(${b.sql})`).join(' or ')})`, branches.flatMap((b) => b.bindings));
+}

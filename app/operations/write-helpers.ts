@@ -1,0 +1,44 @@
+import { v7 as uuidv7 } from 'uuid';
+import { AppError } from '../core/errors.js';
+import type { ResolvedDefinition } from '../core/types.js';
+import type { Runtime } from '../runtime.js';
+import type { OperationContext } from './context.js';
+import type { Row } from './records.js';
+
+/** A unique-constraint error from either database, turned into a 409 `duplicate` naming the field. */
+export function duplicateError(def: ResolvedDefinition, err: unknown): AppError | null {
+  const e = err as { code?: string; message?: string; detail?: string; constraint?: string };
+  const sqliteUnique = e.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e.message ?? '');
+  const pgUnique = e.code === '23505';
+  if (!sqliteUnique && !pgUnique) return null;
+  const text = `${e.message ?? ''} ${e.detail ?? ''} ${e.constraint ?? ''}`;
+  const fields = Object.entries(def.fields).filter(([name, f]) => f.unique && new RegExp(`\\b${name}\\b`).test(text)).map(([n]) => n);
+  const named = fields.length ? fields : ['id'];
+  return new AppError(
+    'duplicate',
+    `A ${def.name.replace(/-/g, ' ')} with this ${named.join(', ')} already exists`,
+    named.map((n) => ({ path: `/body/${n}`, message: 'is already taken' })),
+  );
+}
+
+/** The stored row of a new record: system columns, engine-filled fields, then the values. */
+export function newRow(def: ResolvedDefinition, ctx: OperationContext, values: Row, parentId?: string): Row {
+  const now = new Date().toISOString();
+  const row: Row = { id: uuidv7() };
+  if (def.tenant) row.org_id = ctx.org!.id;
+  for (const [name, field] of Object.entries(def.fields)) {
+    if (field.fill === 'actor') row[name] = `${ctx.actor.type}:${ctx.actor.id}`;
+    else row[name] = values[name] ?? null;
+  }
+  if (def.parent) row[def.parent.field] = parentId;
+  if (def.versioned) row.version = 1;
+  row.created_at = now;
+  if (!def.appendOnly) row.updated_at = now;
+  if (def.archivable) row.deleted_at = null;
+  return row;
+}
+
+/** Counts and caches are per write generation: bump it once the write has committed. */
+export async function afterCommit(rt: Runtime, def: ResolvedDefinition): Promise<void> {
+  await rt.generations.bump(def.table);
+}
