@@ -250,7 +250,7 @@ const OP_TEXT: Record<string, string> = {
   lt: 'is less than',
   lte: 'is at most',
   in: 'is one of (comma-separated list)',
-  like: "contains (case-insensitive; '%' and '_' are wildcards)",
+  like: "contains the value (case-insensitive); a value with '%' is used as the whole LIKE pattern",
   null: 'is null (`true`) or is not null (`false`)',
 };
 
@@ -325,8 +325,8 @@ function jsonContent(schema: Obj): Obj {
 }
 
 function scopeText(def: ResolvedDefinition, access: 'read' | 'write'): string {
-  const alternatives = access === 'read' ? `\`${def.scope}:write\`, \`*:read\` or \`*\`` : '`*`';
-  let text = `Requires the \`${def.scope}:${access}\` scope (${alternatives} also grant it).`;
+  const alternatives = access === 'read' ? `\`${def.scope}:write\`, \`*:read\` or \`*\` also grant it` : '`*` also grants it';
+  let text = `Requires the \`${def.scope}:${access}\` scope (${alternatives}).`;
   if (def.sensitiveFields.length) {
     text += ` Sensitive fields (${def.sensitiveFields.map((f) => `\`${f}\``).join(', ')}) are returned only with \`${def.scope}:sensitive\`; without it they are absent.`;
   }
