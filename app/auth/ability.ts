@@ -63,7 +63,18 @@ export function canReadField(ability: AppAbility, def: ResolvedDefinition, field
  * The row-level conditions of the ability as `{column: allowed values}`: the list operations AND
  * them into their base query, so a list can never return a row the ability could not read.
  */
+const conditionCache = new WeakMap<AppAbility, Map<string, Record<string, string[]> | null>>();
+
 export function rowConditions(ability: AppAbility, action: Action, def: ResolvedDefinition): Record<string, string[]> | null {
+  // An ability never changes once built, so its conditions are worked out once per subject.
+  let cache = conditionCache.get(ability);
+  if (!cache) conditionCache.set(ability, (cache = new Map()));
+  const key = `${action}:${def.subject}`;
+  if (!cache.has(key)) cache.set(key, computeRowConditions(ability, action, def));
+  return cache.get(key)!;
+}
+
+function computeRowConditions(ability: AppAbility, action: Action, def: ResolvedDefinition): Record<string, string[]> | null {
   const query = rulesToQuery(ability, action, def.subject, (rule) => {
     if (rule.inverted) throw new Error('inverted rules are not supported in row conditions');
     return rule.conditions ?? {};
