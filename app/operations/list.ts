@@ -30,7 +30,8 @@ export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: Ope
     }
   }
   const codec = rt.codecs.get(def.name)!;
-  const qb = baseQuery(rt, def, ctx, 'read', undefined, { parentId: opts.parentId, includeArchived: q.includeArchived });
+  const searchIndexes = !!q.search && def.searchFields.every((s) => s.mode === 'prefix');
+  const qb = baseQuery(rt, def, ctx, 'read', undefined, { parentId: opts.parentId, includeArchived: q.includeArchived, searchIndexes });
   applyFilters(qb, def, q.filters, codec, rt.db.dialect);
   if (q.search) applySearch(qb, def, q.search, rt.db.dialect);
 

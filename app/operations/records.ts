@@ -23,17 +23,23 @@ export function humanName(def: ResolvedDefinition): string {
  * rows to the context's organization, to the ability's row conditions, to the parent record for
  * nested resources, and (unless asked) to records that are not archived.
  */
-export function baseQuery(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, action: Action, trx?: Knex, opts: { parentId?: string; includeArchived?: boolean } = {}) {
+export function baseQuery(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, action: Action, trx?: Knex, opts: { parentId?: string; includeArchived?: boolean; searchIndexes?: boolean } = {}) {
   const model = rt.models.get(def.name)!;
   // Rows come back as Objection model instances; callers treat them as plain rows.
   const qb: any = model.query(trx ?? rt.db.knex);
+  // For an indexed prefix search on SQLite, the tenant terms are written `+col` so the planner
+  // leaves the org index alone and probes each search field's NOCASE index (a MULTI-INDEX OR);
+  // the org terms still filter every row.
+  const plus = opts.searchIndexes && rt.db.dialect === 'sqlite' ? '+' : '';
   if (def.tenant) {
     if (!ctx.org) throw new Error(`operation on tenant resource '${def.name}' without an organization`);
-    qb.where(`${def.table}.org_id`, ctx.org.id);
+    qb.whereRaw(`${plus}"${def.table}"."org_id" = ?`, [ctx.org.id]);
   }
   const conditions = rowConditions(ctx.ability, action, def);
   if (conditions === null) throw new AppError('forbidden', `This key may not ${action} ${def.path}`);
-  for (const [column, values] of Object.entries(conditions)) qb.whereIn(`${def.table}.${column}`, values);
+  for (const [column, values] of Object.entries(conditions)) {
+    qb.whereRaw(`${plus}"${def.table}"."${column}" in (${values.map(() => '?').join(', ')})`, values);
+  }
   if (def.parent && opts.parentId) qb.where(`${def.table}.${def.parent.field}`, opts.parentId);
   if (def.archivable && !opts.includeArchived) qb.whereNull(`${def.table}.deleted_at`);
   return qb;
