@@ -21,7 +21,7 @@ export interface Grant {
  * Tenant resources are limited to the grant's organizations by a condition on org_id.
  */
 export function buildAbility(registry: Registry, grant: Grant): AppAbility {
-  const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
+  const { can, cannot, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
   const scopes = new Set(grant.scopes);
   const all = scopes.has('*');
   for (const def of registry.exposed()) {
@@ -37,6 +37,9 @@ export function buildAbility(registry: Registry, grant: Grant): AppAbility {
     if (write && !def.readOnlyResource) {
       const actions: Action[] = def.appendOnly ? ['create'] : ['create', 'update', ...(def.archivable ? (['archive', 'restore'] as Action[]) : [])];
       can(actions, def.subject, cond as any);
+      // Writing a sensitive field needs `:sensitive` as reading it does: otherwise a write-only
+      // key could confirm a guessed value (an update that changes nothing keeps the version).
+      if (!sensitive && def.sensitiveFields.length) cannot(['create', 'update'], def.subject, def.sensitiveFields as string[]);
     }
   }
   return build();
@@ -47,6 +50,14 @@ export function assertCan(ability: AppAbility, action: Action, def: ResolvedDefi
   const target = def.tenant ? asSubject(def.subject, { org_id: orgId }) : def.subject;
   if (!ability.can(action, target as any)) {
     throw new AppError('forbidden', `This key may not ${action} ${def.path}: it needs the '${def.scope}:${action === 'read' ? 'read' : 'write'}' scope`);
+  }
+}
+
+/** Throws `forbidden` when the body sets a field the ability may not write (sensitive ones). */
+export function assertCanWriteFields(ability: AppAbility, action: 'create' | 'update', def: ResolvedDefinition, fields: string[]): void {
+  const denied = fields.filter((f) => def.fields[f] && !ability.can(action, def.subject, f));
+  if (denied.length) {
+    throw new AppError('forbidden', `Writing ${denied.join(', ')} needs the '${def.scope}:sensitive' scope`, denied.map((f) => ({ path: `/body/${f}`, message: 'needs the sensitive scope' })));
   }
 }
 

@@ -1,4 +1,4 @@
-import { assertCan } from '../auth/ability.js';
+import { assertCan, assertCanWriteFields } from '../auth/ability.js';
 import { diffRecords } from '../audit/audit-writer.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import type { Runtime } from '../runtime.js';
@@ -9,6 +9,7 @@ import { afterCommit, duplicateError, newRow } from './write-helpers.js';
 /** Validates and stores a new record, with its audit event, in one transaction. */
 export async function createRecord(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, body: Row, opts: { parentId?: string } = {}): Promise<Row> {
   assertCan(ctx.ability, 'create', def, ctx.org?.id);
+  assertCanWriteFields(ctx.ability, 'create', def, Object.keys(body));
   const values = rt.validators.get(def.name)!.create({ ...body });
   const codec = rt.codecs.get(def.name)!;
   let row: Row;

@@ -1,4 +1,4 @@
-import { assertCan } from '../auth/ability.js';
+import { assertCan, assertCanWriteFields } from '../auth/ability.js';
 import { diffRecords } from '../audit/audit-writer.js';
 import { AppError, validationError } from '../core/errors.js';
 import type { ResolvedDefinition } from '../core/types.js';
@@ -19,6 +19,7 @@ export const versionConflict = (current: number, base: number) =>
  */
 export async function updateRecord(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, id: string, body: Row, opts: { parentId?: string; ifMatch?: number } = {}): Promise<Row> {
   assertCan(ctx.ability, 'update', def, ctx.org?.id);
+  assertCanWriteFields(ctx.ability, 'update', def, Object.keys(body));
   const values = rt.validators.get(def.name)!.update({ ...body });
   let baseVersion = values.base_version as number | undefined;
   delete values.base_version;

@@ -163,6 +163,8 @@ describe('authentication', () => {
       const k = await s.createKey({ orgs: [ORG], scopes: ['patients:read'] });
       await revokeApiKey(s.rt, k.id);
       expectUnauthorized(await s.api('POST', '/api/v1/auth/token', { body: { apiKey: k.key } }));
+      const expired = await s.createKey({ orgs: [ORG], scopes: ['patients:read'], expiresAt: new Date(Date.now() - 1000).toISOString() });
+      expectUnauthorized(await s.api('POST', '/api/v1/auth/token', { body: { apiKey: expired.key } }));
       const missing = await s.api('POST', '/api/v1/auth/token', { body: {} });
       expect(missing.status).to.equal(400);
       expect(missing.body.error).to.equal('validation_error');
@@ -238,9 +240,13 @@ describe('authentication', () => {
     it('stops the old key at once with an overlap of 0, and the new one keeps working', async () => {
       const old = await s.createKey({ orgs: [ORG], scopes: ['patients:read'] });
       expect((await s.api('GET', PATIENTS, { key: old.key })).status).to.equal(200);
+      const { accessToken } = (await s.api('POST', '/api/v1/auth/token', { body: { apiKey: old.key } })).body;
+      expect((await s.api('GET', PATIENTS, { key: accessToken })).status).to.equal(200);
       const rotated = await rotateApiKey(s.rt, old.id, 0);
       await new Promise((r) => setTimeout(r, 5));
       expectUnauthorized(await s.api('GET', PATIENTS, { key: old.key }), /expired/);
+      // The old key's tokens end with it.
+      expectUnauthorized(await s.api('GET', PATIENTS, { key: accessToken }), /expired/);
       expect((await s.api('GET', PATIENTS, { key: rotated.key })).status).to.equal(200);
     });
 

@@ -55,4 +55,4 @@ export async function list(f: Fixture, pathAndQuery: string, key = f.key): Promi
   return res.body;
 }
 
-export const ids = (rows: { id: string }[]): string[] => rows.map((r) => r.id);
+export const ids = (rows: Record<string, any>[]): string[] => rows.map((r) => r.id as string);
