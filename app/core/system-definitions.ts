@@ -74,6 +74,7 @@ const idempotencyKeys = defineEntity({
     request_hash: { type: 'string', required: true },
     status: { type: 'integer', description: 'Response status; null while the first request is in flight.' },
     response: { type: 'json' },
+    headers: { type: 'json', description: 'Response headers replayed with the response (Location, ETag).' },
     expires_at: { type: 'datetime', required: true },
   },
   indexes: [{ columns: ['owner', 'key'], unique: true }, { columns: ['expires_at'] }],

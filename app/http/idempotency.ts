@@ -12,6 +12,26 @@ function isUniqueViolation(err: unknown): boolean {
   return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e.message ?? '');
 }
 
+/** JSON with object keys sorted at every level: the same body hashes the same in any key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const REPLAYED_HEADERS = ['location', 'etag'];
+
+function replayedHeaders(ctx: Context): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = ctx.response.get(name);
+    if (value) out[name] = value;
+  }
+  return out;
+}
+
 /**
  * `Idempotency-Key` on POST: the key is reserved before the request runs (a unique row per
  * caller and key), so two concurrent requests with one key cannot both create. The first
@@ -26,7 +46,7 @@ export function idempotencyMiddleware(rt: Runtime) {
     if (!key || ctx.method !== 'POST') return next();
     if (key.length > 255) throw validationError([{ path: '/headers/idempotency-key', message: 'must be at most 255 characters' }]);
     const owner = (ctx.state.principal as Principal).keyId;
-    const requestHash = createHash('sha256').update(`${ctx.method} ${ctx.path}\n${JSON.stringify((ctx.request as any).body ?? null)}`).digest('hex');
+    const requestHash = createHash('sha256').update(`${ctx.method} ${ctx.path}\n${canonicalJson((ctx.request as any).body ?? null)}`).digest('hex');
     const now = Date.now();
     if (now - lastPurge > 60_000) {
       lastPurge = now;
@@ -34,7 +54,7 @@ export function idempotencyMiddleware(rt: Runtime) {
     }
     const reservationId = uuidv7();
     try {
-      await table().insert({ id: reservationId, owner, key, request_hash: requestHash, status: null, response: null, expires_at: new Date(now + RETENTION_MS).toISOString(), created_at: new Date(now).toISOString() });
+      await table().insert({ id: reservationId, owner, key, request_hash: requestHash, status: null, response: null, expires_at: new Date(now + RETENTION_MS).toISOString(), created_at: new Date(now).toISOString(), updated_at: new Date(now).toISOString() });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       const existing = await table().where({ owner, key }).first();
@@ -45,6 +65,8 @@ export function idempotencyMiddleware(rt: Runtime) {
       if (existing.status === null) throw new AppError('idempotency_conflict', 'A request with this Idempotency-Key is still in progress');
       ctx.status = existing.status;
       ctx.body = typeof existing.response === 'string' ? JSON.parse(existing.response) : existing.response;
+      const headers = typeof existing.headers === 'string' ? JSON.parse(existing.headers) : existing.headers;
+      if (headers) ctx.set(headers);
       ctx.set('Idempotent-Replayed', 'true');
       return;
     }
@@ -54,6 +76,6 @@ export function idempotencyMiddleware(rt: Runtime) {
       await table().where({ id: reservationId }).delete();
       throw err;
     }
-    await table().where({ id: reservationId }).update({ status: ctx.status, response: JSON.stringify(ctx.body ?? null) });
+    await table().where({ id: reservationId }).update({ status: ctx.status, response: JSON.stringify(ctx.body ?? null), headers: JSON.stringify(replayedHeaders(ctx)), updated_at: new Date().toISOString() });
   };
 }

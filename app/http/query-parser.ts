@@ -76,7 +76,7 @@ export function parseListQuery(def: ResolvedDefinition, validators: DefinitionVa
     includeArchived: q.include_archived === true,
     limit,
     offset,
-    after: q.after !== undefined ? decodeCursor(q.after as string, sort) : undefined,
+    after: q.after !== undefined ? decodeCursor(q.after as string, sort, def) : undefined,
     count: q.after === undefined ? true : q.count === true,
   };
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../core/errors.js';
+import type { FieldType, ResolvedDefinition } from '../core/types.js';
 import type { Cursor, SortKey } from './list-query.js';
 
 export function sortSignature(sort: SortKey[]): string {
@@ -11,9 +12,26 @@ export function encodeCursor(sort: SortKey[], row: Record<string, unknown>): str
   return Buffer.from(JSON.stringify(payload)).toString('base64url');
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a decoded cursor value can stand for a value of a column of this type in a query. */
+function fitsType(type: FieldType | undefined, v: unknown): boolean {
+  if (v === null) return true;
+  if (typeof v === 'string' && v.includes('\u0000')) return false;
+  switch (type) {
+    case 'integer': return Number.isInteger(v) && (v as number) >= -2147483648 && (v as number) <= 2147483647;
+    case 'number': return typeof v === 'number' && Number.isFinite(v);
+    case 'boolean': return typeof v === 'boolean';
+    case 'date': return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
+    case 'datetime': return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v));
+    case 'uuid': return typeof v === 'string' && UUID.test(v);
+    default: return typeof v === 'string';
+  }
+}
+
 const invalid = () => new AppError('invalid_cursor', 'The cursor is invalid or malformed', [{ path: '/query/after', message: 'is not a cursor this list returned' }]);
 
-export function decodeCursor(raw: string, sort: SortKey[]): Cursor {
+export function decodeCursor(raw: string, sort: SortKey[], def: ResolvedDefinition): Cursor {
   let payload: any;
   try {
     payload = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
@@ -26,6 +44,8 @@ export function decodeCursor(raw: string, sort: SortKey[]): Cursor {
   if (payload.s !== sortSignature(sort) || payload.v.length !== sort.length) {
     throw new AppError('invalid_cursor', 'The cursor was made for another sort order', [{ path: '/query/after', message: `use the same sort as the page it came from (${payload.s})` }]);
   }
-  if (payload.v.some((v: unknown) => v !== null && typeof v === 'object')) throw invalid();
+  if (!UUID.test(payload.id)) throw invalid();
+  const types = sort.map((k) => def.columns.find((c) => c.name === k.field)?.field.type);
+  if (payload.v.some((v: unknown, i: number) => !fitsType(types[i], v))) throw invalid();
   return { sort: payload.s, values: payload.v, id: payload.id };
 }

@@ -24,16 +24,24 @@ export interface ListResult {
 export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, q: ListQuery, opts: { parentId?: string } = {}): Promise<ListResult> {
   assertCan(ctx.ability, 'read', def, ctx.org?.id);
   await assertParent(rt, def, ctx, opts.parentId);
+  // Filtering or sorting on a field the caller may not read would reveal it (the sort order and
+  // the cursor carry sort values); search simply skips such fields.
   for (const f of q.filters) {
     if (!canReadField(ctx.ability, def, f.field)) {
       throw new AppError('forbidden', `Filtering on '${f.field}' needs the '${def.scope}:sensitive' scope`);
     }
   }
+  for (const k of q.sort) {
+    if (!canReadField(ctx.ability, def, k.field)) {
+      throw new AppError('forbidden', `Sorting on '${k.field}' needs the '${def.scope}:sensitive' scope`);
+    }
+  }
+  const searchFields = def.searchFields.filter((s) => canReadField(ctx.ability, def, s.name));
   const codec = rt.codecs.get(def.name)!;
-  const searchIndexes = !!q.search && def.searchFields.every((s) => s.mode === 'prefix');
+  const searchIndexes = !!q.search && searchFields.every((s) => s.mode === 'prefix');
   const qb = baseQuery(rt, def, ctx, 'read', undefined, { parentId: opts.parentId, includeArchived: q.includeArchived, searchIndexes });
   applyFilters(qb, def, q.filters, codec, rt.db.dialect);
-  if (q.search) applySearch(qb, def, q.search, rt.db.dialect);
+  if (q.search) applySearch(qb, def, q.search, rt.db.dialect, searchFields);
 
   let total: number | undefined;
   if (q.count) total = await countRows(rt, def, qb);

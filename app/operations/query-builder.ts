@@ -52,21 +52,25 @@ export function applyFilters(qb: WhereBuilder, def: ResolvedDefinition, filters:
  * `?search=`: every word must match at least one searchable field. Prefix fields compare the
  * indexed expression with `word%` (an index range scan); contains fields scan with `%word%`.
  */
-export function applySearch(qb: WhereBuilder, def: ResolvedDefinition, search: string, dialect: Dialect): void {
+export function applySearch(qb: WhereBuilder, def: ResolvedDefinition, search: string, dialect: Dialect, fields: ResolvedDefinition['searchFields'] = def.searchFields): void {
   const words = search.replace(/%/g, '').trim().split(/\s+/).filter(Boolean).slice(0, 5);
-  for (const word of words) {
+  for (const raw of words) {
+    // `_` and `\` are matched literally, like every other character of the word.
+    const word = raw.replace(/[\\_]/g, '\\$&');
     const parts: string[] = [];
     const bindings: string[] = [];
-    for (const s of def.searchFields) {
+    // Only the fields the caller may read: matching on a hidden field would reveal its value.
+    if (!fields.length) parts.push('1 = 0');
+    for (const s of fields) {
       const isArray = def.fields[s.name].type === 'string[]';
       if (s.mode === 'prefix') {
-        parts.push(`${searchExpression(s.name, dialect)} like ?`);
+        parts.push(`${searchExpression(s.name, dialect)} like ? escape '\\'`);
         bindings.push(`${dialect === 'postgres' ? word.toLowerCase() : word}%`);
       } else if (dialect === 'postgres') {
-        parts.push(`${col(s.name)}${isArray ? '::text' : ''} ilike ?`);
+        parts.push(`${col(s.name)}${isArray ? '::text' : ''} ilike ? escape '\\'`);
         bindings.push(`%${word}%`);
       } else {
-        parts.push(`${col(s.name)} like ?`);
+        parts.push(`${col(s.name)} like ? escape '\\'`);
         bindings.push(`%${word}%`);
       }
     }

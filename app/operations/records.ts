@@ -106,6 +106,12 @@ export function parseInclude(def: ResolvedDefinition, raw: string | undefined): 
   return names;
 }
 
+/** Records embedded with `?include=` are read like any other: audited when their resource audits reads. */
+function auditEmbeddedReads(rt: Runtime, ctx: OperationContext, def: ResolvedDefinition, rel: string, target: ResolvedDefinition, ids: string[]): void {
+  if (!target.auditReads) return;
+  for (const id of ids) rt.audit.read(ctx, target, 'read', id, { via: `${def.name}.${rel}` });
+}
+
 /**
  * Embeds relations for a page of rows with one query per relation (never one per row). The
  * embedded records obey the caller's abilities like any other read.
@@ -121,6 +127,7 @@ export async function embedRelations(rt: Runtime, def: ResolvedDefinition, ctx: 
       const codec = rt.codecs.get(target.name)!;
       const byId = new Map(found.map((r) => [r.id as string, codec.fromDb({ ...r })]));
       addComputed(target, [...byId.values()]);
+      auditEmbeddedReads(rt, ctx, def, rel, target, [...byId.keys()]);
       for (const row of rows) {
         const hit = byId.get(row[belongs.field] as string);
         row[rel] = hit ? present(target, ctx, hit) : null;
@@ -135,6 +142,7 @@ export async function embedRelations(rt: Runtime, def: ResolvedDefinition, ctx: 
     const children = ids.length
       ? ((await baseQuery(rt, child, ctx, 'read').whereIn(`${child.table}.${many.foreignKey}`, ids).orderBy([{ column: `${child.table}.created_at` }, { column: `${child.table}.id` }])) as Row[])
       : [];
+    auditEmbeddedReads(rt, ctx, def, rel, child, children.map((c) => c.id as string));
     const grouped = new Map<string, Row[]>();
     for (const c of children) {
       const decoded = codec.fromDb({ ...c });

@@ -3,6 +3,9 @@ import type { FieldDefinition, FilterOperator, ResolvedDefinition } from '../cor
 
 export type JsonSchema = Record<string, any>;
 
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
 /** The JSON Schema of one value of a field (never null; nullability is added by the caller). */
 export function valueSchema(field: FieldDefinition, forInput = false): JsonSchema {
   const s: JsonSchema = {};
@@ -21,6 +24,12 @@ export function valueSchema(field: FieldDefinition, forInput = false): JsonSchem
       s.type = field.type;
       if (field.min !== undefined) s.minimum = field.min;
       if (field.max !== undefined) s.maximum = field.max;
+      // Integer columns are 32-bit on PostgreSQL: bound them so that every database accepts the
+      // same values (a larger one is a 400, not a database error).
+      if (field.type === 'integer') {
+        s.minimum = Math.max(s.minimum ?? INT32_MIN, INT32_MIN);
+        s.maximum = Math.min(s.maximum ?? INT32_MAX, INT32_MAX);
+      }
       break;
     case 'boolean':
       s.type = 'boolean';

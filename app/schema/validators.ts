@@ -7,9 +7,28 @@ import { createSchema, getQuerySchema, listQuerySchema, updateSchema } from './j
 
 const addFormats = addFormatsPkg as unknown as (ajv: Ajv) => Ajv;
 
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * Dates and date-times must name an instant from year 1 to 9999 that JavaScript can represent:
+ * PostgreSQL has no year 0, and filters and cursors convert date-times through Date.
+ */
+function limitYears(ajv: Ajv): void {
+  const within = (ms: number) => ms >= FIRST_INSTANT && ms <= LAST_INSTANT;
+  for (const [name, check] of [
+    ['date', (v: string) => within(Date.parse(`${v}T00:00:00Z`))],
+    ['date-time', (v: string) => within(Date.parse(v))],
+  ] as const) {
+    const base = ajv.formats[name] as { validate: (v: string) => boolean; compare?: (a: string, b: string) => number | undefined };
+    ajv.addFormat(name, { type: 'string', validate: (v: string) => base.validate(v) && check(v), compare: base.compare });
+  }
+}
+
 function makeAjv(coerce: boolean, useDefaults: boolean): Ajv {
   const ajv = new Ajv({ allErrors: true, coerceTypes: coerce, useDefaults, strict: true, allowUnionTypes: true });
   addFormats(ajv);
+  limitYears(ajv);
   return ajv;
 }
 
@@ -64,7 +83,24 @@ export interface DefinitionValidators {
   getQuery(query: Record<string, unknown>): Record<string, unknown>;
 }
 
+/** PostgreSQL text and jsonb cannot hold U+0000: it is refused in every input, on every database alike. */
+function nulDetails(value: unknown, path: string, out: ErrorDetail[]): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) out.push({ path, message: 'must not contain the NUL character (U+0000)' });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => nulDetails(v, `${path}/${i}`, out));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\u0000')) out.push({ path, message: 'must not contain the NUL character (U+0000) in a key' });
+      else nulDetails(v, `${path}/${k}`, out);
+    }
+  }
+}
+
 function run(fn: ValidateFunction, data: Record<string, unknown>, root: '/body' | '/query'): Record<string, unknown> {
+  const nul: ErrorDetail[] = [];
+  nulDetails(data, root, nul);
+  if (nul.length) throw validationError(nul);
   if (!fn(data)) throw validationError(toDetails(fn.errors, root));
   return data;
 }

@@ -40,7 +40,7 @@ describe('audit trail', () => {
   before(async () => {
     s = await startTestServer();
     org = await s.createOrg(ORG);
-    writer = await s.createKey({ orgs: [ORG], scopes: ['patients:write', 'tasks:write'] });
+    writer = await s.createKey({ orgs: [ORG], scopes: ['patients:write', 'patients:sensitive', 'tasks:write'] });
     other = await s.createKey({ orgs: [ORG], scopes: ['tasks:write'] });
     auditor = (await s.createKey({ orgs: [ORG], scopes: ['audit:read'] })).key;
   });

@@ -63,7 +63,7 @@ describe('a new definition, and nothing else', () => {
     s = await startTestServer({ definitionDirs: [...DEFAULT_DEFINITION_DIRS, widgetDir] });
     await s.createOrg(ORG);
     await s.createOrg(OTHER_ORG);
-    admin = (await s.createKey({ orgs: [ORG], scopes: ['widgets:write'] })).key;
+    admin = (await s.createKey({ orgs: [ORG], scopes: ['widgets:write', 'widgets:sensitive'] })).key;
   });
   after(async () => {
     await s?.close();
