@@ -15,6 +15,24 @@ pg.types.setTypeParser(1184, (v: string) => new Date(v).toISOString());
 pg.types.setTypeParser(1114, (v: string) => new Date(`${v}Z`).toISOString());
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
+/**
+ * knex prepares every better-sqlite3 statement anew; the engine issues the same few SQL shapes
+ * over and over, so reuse them. Safe because better-sqlite3 runs each statement synchronously.
+ */
+function cachePreparedStatements(conn: { prepare(sql: string): unknown }): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = prepare(sql);
+      if (cache.size >= 500) cache.delete(cache.keys().next().value as string);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+}
+
 export interface Database {
   knex: Knex;
   dialect: Dialect;
@@ -38,6 +56,7 @@ export function openDatabase(config: Config['database']): Database {
           const pragmas = ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000', 'foreign_keys = ON'];
           if (typeof conn.pragma === 'function') {
             for (const p of pragmas) conn.pragma(p);
+            cachePreparedStatements(conn);
             done(null, conn);
           } else {
             conn.exec(pragmas.map((p) => `PRAGMA ${p};`).join(' '), (err: Error | null) => done(err, conn));

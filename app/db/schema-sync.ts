@@ -17,14 +17,16 @@ interface IndexSpec {
   unique: boolean;
   /** SQL expressions, already quoted for the dialect. */
   parts: string[];
+  /** A partial index's condition. */
+  where?: string;
 }
 
 function q(name: string): string {
   return `"${name}"`;
 }
 
-function indexName(table: string, parts: string[], unique: boolean): string {
-  const base = `${unique ? 'ux' : 'ix'}_${table}_${parts.map((p) => p.replace(/[^a-z0-9_]/gi, '').replace(/collatenocase|textpatternops|lower/gi, '')).join('_')}`;
+function indexName(table: string, parts: string[], unique: boolean, partial: boolean): string {
+  const base = `${unique ? 'ux' : 'ix'}_${table}_${parts.map((p) => p.replace(/[^a-z0-9_]/gi, '').replace(/collatenocase|textpatternops|lower/gi, '')).join('_')}${partial ? '_live' : ''}`;
   if (base.length <= 60) return base;
   const hash = createHash('sha1').update(base).digest('hex').slice(0, 8);
   return `${base.slice(0, 51)}_${hash}`;
@@ -81,15 +83,19 @@ export function searchExpression(column: string, dialect: Dialect): string {
 export function indexesFor(def: ResolvedDefinition, dialect: Dialect): IndexSpec[] {
   const specs: IndexSpec[] = [];
   const tenantPrefix = def.tenant ? [q('org_id')] : [];
-  const add = (parts: string[], unique = false) => {
-    const name = indexName(def.table, parts, unique);
-    if (!specs.some((s) => s.name === name)) specs.push({ name, table: def.table, unique, parts });
+  const add = (parts: string[], unique = false, where?: string) => {
+    const name = indexName(def.table, parts, unique, !!where);
+    if (!specs.some((s) => s.name === name)) specs.push({ name, table: def.table, unique, parts, where });
   };
+  // Lists serve records that are not archived: the sort and declared indexes cover only those
+  // rows, so a filtered count reads the index alone instead of every row to test deleted_at.
+  const live = def.archivable ? `${q('deleted_at')} is null` : undefined;
   const sortCol = def.defaultSort.replace(/^-/, '');
-  add([...tenantPrefix, q(sortCol), q('id')]);
+  add([...tenantPrefix, q(sortCol), q('id')], false, live);
   for (const idx of def.indexes ?? []) {
     const cols = idx.columns.map(q);
-    add(idx.unique ? [...tenantPrefix, ...cols] : [...tenantPrefix, ...cols, q('id')], idx.unique ?? false);
+    if (idx.unique) add([...tenantPrefix, ...cols], true);
+    else add([...tenantPrefix, ...cols, q('id')], false, live);
   }
   for (const col of def.columns) {
     if (col.field.unique) add([...tenantPrefix, q(col.name)], true);
@@ -146,7 +152,7 @@ export async function planSchemaSync(db: Pick<Database, 'knex' | 'dialect'>, def
     }
     for (const idx of indexesFor(def, dialect)) {
       if (indexes.has(idx.name)) continue;
-      const sql = `create ${idx.unique ? 'unique ' : ''}index ${q(idx.name)} on ${q(idx.table)} (${idx.parts.join(', ')})`;
+      const sql = `create ${idx.unique ? 'unique ' : ''}index ${q(idx.name)} on ${q(idx.table)} (${idx.parts.join(', ')})${idx.where ? ` where ${idx.where}` : ''}`;
       steps.push({ kind: 'create_index', table: def.table, name: idx.name, sql });
     }
   }

@@ -52,7 +52,7 @@ export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: Ope
   if (!q.after && q.offset) qb.offset(q.offset);
   const fetched = (await qb) as Row[];
   const hasNext = fetched.length > q.limit;
-  const rows = (hasNext ? fetched.slice(0, q.limit) : fetched).map((r) => codec.fromDb({ ...r }));
+  const rows = (hasNext ? fetched.slice(0, q.limit) : fetched).map((r) => codec.fromDb(r));
   addComputed(def, rows);
   if (q.include.length) await embedRelations(rt, def, ctx, rows, q.include);
   if (def.auditReads && rows.length) rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id) });
@@ -70,12 +70,13 @@ export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: Ope
 
 async function countRows(rt: Runtime, def: ResolvedDefinition, qb: any): Promise<number> {
   const generation = await rt.generations.current(def.table);
-  if (generation === null) return qb.clone().resultSize();
-  const sql = qb.toKnexQuery().toSQL();
+  const counter = () => qb.clone().count({ n: '*' }).first().then((r: { n: number | string }) => Number(r.n));
+  if (generation === null) return counter();
+  const sql = qb.toSQL();
   const key = `${def.table}|${generation}|${sql.sql}|${JSON.stringify(sql.bindings)}`;
   const cached = rt.counts.get(key);
   if (cached !== undefined) return cached;
-  const n = Number(await qb.clone().resultSize());
+  const n = await counter();
   rt.counts.set(key, n);
   return n;
 }

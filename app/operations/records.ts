@@ -24,9 +24,9 @@ export function humanName(def: ResolvedDefinition): string {
  * nested resources, and (unless asked) to records that are not archived.
  */
 export function baseQuery(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, action: Action, trx?: Knex, opts: { parentId?: string; includeArchived?: boolean; searchIndexes?: boolean } = {}) {
-  const model = rt.models.get(def.name)!;
-  // Rows come back as Objection model instances; callers treat them as plain rows.
-  const qb: any = model.query(trx ?? rt.db.knex);
+  // Plain knex rather than the Objection model: the API reads rows, not model instances, and
+  // instantiating a model per row costs more than the query on SQLite.
+  const qb: any = (trx ?? rt.db.knex)(def.table);
   // For an indexed prefix search on SQLite, the tenant terms are written `+col` so the planner
   // leaves the org index alone and probes each search field's NOCASE index (a MULTI-INDEX OR);
   // the org terms still filter every row.
@@ -52,7 +52,7 @@ export async function loadRow(rt: Runtime, def: ResolvedDefinition, ctx: Operati
   if (opts.forUpdate && rt.db.dialect === 'postgres') qb.forUpdate();
   const row = (await qb) as Row | undefined;
   if (!row) throw notFound(humanName(def));
-  return rt.codecs.get(def.name)!.fromDb({ ...row });
+  return rt.codecs.get(def.name)!.fromDb(row);
 }
 
 /** Confirms a nested resource's parent exists and is visible to the caller. */
@@ -71,15 +71,20 @@ export function addComputed(def: ResolvedDefinition, rows: Row[]): void {
   for (const row of rows) for (const [name, c] of entries) row[name] = c.compute(row);
 }
 
+const relationNamesCache = new WeakMap<ResolvedDefinition, string[]>();
+function relationNames(def: ResolvedDefinition): string[] {
+  let names = relationNamesCache.get(def);
+  if (!names) relationNamesCache.set(def, (names = [...Object.keys(def.belongsTo), ...Object.keys(def.hasMany ?? {})]));
+  return names;
+}
+
 /** Shapes a row for the caller: only fields it may read (and asked for), in definition order. */
 export function present(def: ResolvedDefinition, ctx: OperationContext, row: Row, selected?: string[]): Row {
   const readable = readableFor(ctx, def);
   const out: Row = {};
   const names = selected ?? def.outputFields;
   for (const name of names) if (readable.has(name) && row[name] !== undefined) out[name] = row[name];
-  for (const [rel, value] of Object.entries(row)) {
-    if (def.belongsTo[rel] || def.hasMany?.[rel]) out[rel] = value;
-  }
+  for (const rel of relationNames(def)) if (row[rel] !== undefined) out[rel] = row[rel];
   return out;
 }
 
@@ -125,7 +130,7 @@ export async function embedRelations(rt: Runtime, def: ResolvedDefinition, ctx: 
       const ids = [...new Set(rows.map((r) => r[belongs.field]).filter((v): v is string => typeof v === 'string'))];
       const found = ids.length ? ((await baseQuery(rt, target, ctx, 'read', undefined, { includeArchived: true }).whereIn(`${target.table}.id`, ids)) as Row[]) : [];
       const codec = rt.codecs.get(target.name)!;
-      const byId = new Map(found.map((r) => [r.id as string, codec.fromDb({ ...r })]));
+      const byId = new Map(found.map((r) => [r.id as string, codec.fromDb(r)]));
       addComputed(target, [...byId.values()]);
       auditEmbeddedReads(rt, ctx, def, rel, target, [...byId.keys()]);
       for (const row of rows) {
@@ -145,7 +150,7 @@ export async function embedRelations(rt: Runtime, def: ResolvedDefinition, ctx: 
     auditEmbeddedReads(rt, ctx, def, rel, child, children.map((c) => c.id as string));
     const grouped = new Map<string, Row[]>();
     for (const c of children) {
-      const decoded = codec.fromDb({ ...c });
+      const decoded = codec.fromDb(c);
       const key = decoded[many.foreignKey] as string;
       if (!grouped.has(key)) grouped.set(key, []);
       grouped.get(key)!.push(decoded);
