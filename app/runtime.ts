@@ -11,7 +11,7 @@ import { makeCodec, type RecordCodec } from './db/codec.js';
 import { openDatabase, type Database } from './db/connection.js';
 import { buildModels, type ModelClass } from './db/models.js';
 import { syncSchema, type SyncStep } from './db/schema-sync.js';
-import { CountCache, makeWriteGenerations, type WriteGenerations } from './db/write-generations.js';
+import { makeWriteGenerations, ResultCache, type WriteGenerations } from './db/write-generations.js';
 import { compileValidators, type DefinitionValidators } from './schema/validators.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,7 +31,9 @@ export interface Runtime {
   codecs: Map<string, RecordCodec>;
   audit: AuditWriter;
   generations: WriteGenerations;
-  counts: CountCache;
+  counts: ResultCache<number>;
+  /** Decoded list pages (without embedded relations), exact per write generation. */
+  pages: ResultCache<{ rows: Record<string, unknown>[]; hasNext: boolean }>;
   close(): Promise<void>;
 }
 
@@ -78,7 +80,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       codecs,
       audit,
       generations: makeWriteGenerations(db, redis, redisPrefix),
-      counts: new CountCache(),
+      counts: new ResultCache(5000),
+      pages: new ResultCache(300),
       syncSteps,
       async close() {
         await audit.flush();

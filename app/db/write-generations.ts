@@ -44,17 +44,33 @@ export function makeWriteGenerations(db: Database, redis: Redis | undefined, pre
   return { current: async () => null, bump: async () => {} };
 }
 
-/** Exact totals, cached per (query, generation); bounded in size. */
-export class CountCache {
-  private readonly entries = new Map<string, number>();
-  constructor(private readonly max = 5000) {}
+/**
+ * Query results (exact totals, pages of rows) cached per (query, write generation): any committed
+ * write to the table changes the generation, so an entry is never served after a write it should
+ * reflect. Bounded in size, oldest entry evicted first.
+ */
+export class ResultCache<T> {
+  private readonly entries = new Map<string, T>();
+  constructor(private readonly max: number) {}
 
-  get(key: string): number | undefined {
+  get(key: string): T | undefined {
     return this.entries.get(key);
   }
 
-  set(key: string, value: number): void {
+  set(key: string, value: T): void {
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, value);
+  }
+
+  /** The cached value for the query under this generation, computing it once if missing. */
+  async through(generation: string | null, query: { toSQL(): { sql: string; bindings: readonly unknown[] } }, compute: () => Promise<T>): Promise<T> {
+    if (generation === null) return compute();
+    const { sql, bindings } = query.toSQL();
+    const key = `${generation}|${sql}|${JSON.stringify(bindings)}`;
+    const hit = this.entries.get(key);
+    if (hit !== undefined) return hit;
+    const value = await compute();
+    this.set(key, value);
+    return value;
   }
 }

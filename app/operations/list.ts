@@ -18,8 +18,9 @@ export interface ListResult {
 
 /**
  * Lists records: filters, search, sort, offset or keyset paging, relations embedded in batches.
- * The exact total is cached per write generation of the table, so repeated pages of an
- * unchanged table do not recount, and any committed write invalidates it.
+ * The exact total and the decoded page are cached per write generation of the table, so repeated
+ * requests over an unchanged table neither recount nor re-read, and any committed write
+ * invalidates both. Permissions, field selection and read audit still apply on every request.
  */
 export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, q: ListQuery, opts: { parentId?: string } = {}): Promise<ListResult> {
   assertCan(ctx.ability, 'read', def, ctx.org?.id);
@@ -43,17 +44,27 @@ export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: Ope
   applyFilters(qb, def, q.filters, codec, rt.db.dialect);
   if (q.search) applySearch(qb, def, q.search, rt.db.dialect, searchFields);
 
+  // One generation for the whole request: the total and the page describe the same table state.
+  const generation = await rt.generations.current(def.table);
   let total: number | undefined;
-  if (q.count) total = await countRows(rt, def, qb);
+  if (q.count) {
+    const countQuery = qb.clone().count({ n: '*' }).first();
+    total = await rt.counts.through(generation, countQuery, async () => Number((await countQuery).n));
+  }
 
   if (q.after) applyKeyset(qb, q.sort, q.after, codec);
   applySort(qb, q.sort, rt.db.dialect);
   qb.limit(q.limit + 1);
   if (!q.after && q.offset) qb.offset(q.offset);
-  const fetched = (await qb) as Row[];
-  const hasNext = fetched.length > q.limit;
-  const rows = (hasNext ? fetched.slice(0, q.limit) : fetched).map((r) => codec.fromDb(r));
-  addComputed(def, rows);
+  const fetchPage = async () => {
+    const fetched = (await qb) as Row[];
+    const hasNext = fetched.length > q.limit;
+    const rows = (hasNext ? fetched.slice(0, q.limit) : fetched).map((r) => codec.fromDb(r));
+    addComputed(def, rows);
+    return { rows, hasNext };
+  };
+  // Embedding relations reads other tables (and writes into the rows), so such pages are not cached.
+  const { rows, hasNext } = q.include.length ? await fetchPage() : await rt.pages.through(generation, qb, fetchPage);
   if (q.include.length) await embedRelations(rt, def, ctx, rows, q.include);
   if (def.auditReads && rows.length) rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id) });
 
@@ -66,17 +77,4 @@ export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: Ope
   if (total !== undefined) result.total_count = total;
   if (!q.after) result.offset = q.offset;
   return result;
-}
-
-async function countRows(rt: Runtime, def: ResolvedDefinition, qb: any): Promise<number> {
-  const generation = await rt.generations.current(def.table);
-  const counter = () => qb.clone().count({ n: '*' }).first().then((r: { n: number | string }) => Number(r.n));
-  if (generation === null) return counter();
-  const sql = qb.toSQL();
-  const key = `${def.table}|${generation}|${sql.sql}|${JSON.stringify(sql.bindings)}`;
-  const cached = rt.counts.get(key);
-  if (cached !== undefined) return cached;
-  const n = await counter();
-  rt.counts.set(key, n);
-  return n;
 }
