@@ -67,7 +67,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       validators.set(def.name, compileValidators(def));
     }
     const redisPrefix = options.redisPrefix ?? 'emr:';
-    const audit = new AuditWriter(db.knex, codecs.get('audit-event')!, config.auditFlushMs, logger);
+    const generations = makeWriteGenerations(db, redis, redisPrefix);
+    const auditTable = registry.get('audit-event').table;
+    const audit = new AuditWriter(db.knex, codecs.get('audit-event')!, config.auditFlushMs, logger, () => generations.bump(auditTable));
     const runtime: Runtime & { syncSteps: SyncStep[] } = {
       config,
       logger,
@@ -79,7 +81,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       validators,
       codecs,
       audit,
-      generations: makeWriteGenerations(db, redis, redisPrefix),
+      generations,
       counts: new ResultCache(5000),
       pages: new ResultCache(300),
       syncSteps,

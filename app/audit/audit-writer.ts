@@ -58,6 +58,8 @@ export class AuditWriter {
     private readonly codec: RecordCodec,
     private readonly flushMs: number,
     private readonly logger: Logger,
+    /** Called after buffered events are written (cached audit lists must not outlive them). */
+    private readonly onFlushed: () => Promise<void> = async () => {},
   ) {}
 
   private row(ctx: OperationContext, def: ResolvedDefinition, action: AuditAction, resourceId: string | null, changes: unknown, metadata: unknown): AuditRow {
@@ -113,6 +115,7 @@ export class AuditWriter {
         for (let i = 0; i < rows.length; i += 500) {
           await this.knex('audit_events').insert(rows.slice(i, i + 500).map((r) => this.codec.toDb(r as any)));
         }
+        await this.onFlushed();
       } catch (err) {
         this.logger.error({ err, lost: rows.length }, 'could not write read-audit events');
       } finally {

@@ -41,4 +41,6 @@ export function newRow(def: ResolvedDefinition, ctx: OperationContext, values: R
 /** Counts and caches are per write generation: bump it once the write has committed. */
 export async function afterCommit(rt: Runtime, def: ResolvedDefinition): Promise<void> {
   await rt.generations.bump(def.table);
+  // The write's audit row committed with it: cached audit-event lists are stale too.
+  if (def.audited) await rt.generations.bump(rt.registry.get('audit-event').table);
 }

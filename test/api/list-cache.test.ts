@@ -44,6 +44,16 @@ describe('cached totals and pages stay exact', () => {
     expect((await list('search=abb')).total_count).to.equal(0);
   });
 
+  it('shows each write\'s audit event in an audit list repeated with the same query', async () => {
+    const A = '/api/v1/cache-clinic/audit-events?resource=patient&action=update';
+    const before = (await s.api('GET', A, { key })).body;
+    const target = (await list('sort=last_name')).data[0];
+    await s.api('PATCH', `${P}/${target.id}`, { key, body: { base_version: target.version, city: 'Lyon' } });
+    const after = (await s.api('GET', A, { key })).body;
+    expect(after.total_count).to.equal(before.total_count + 1);
+    expect(after.data[0].resource_id).to.equal(target.id);
+  });
+
   it('reflects a write committed by another connection to the same SQLite file', async function () {
     const database = s.rt.config.database;
     // PostgreSQL has no equivalent of SQLite's data_version to notice a write made behind the
