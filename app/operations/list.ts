@@ -6,7 +6,7 @@ import type { OperationContext } from './context.js';
 import { encodeCursor } from './cursor.js';
 import type { ListQuery } from './list-query.js';
 import { applyFilters, applyKeyset, applySearch, applySort } from './query-builder.js';
-import { addComputed, assertParent, baseQuery, embedRelations, present, type Row } from './records.js';
+import { addComputed, assertParent, baseQuery, embedRelations, presenter, type Row } from './records.js';
 
 export interface ListResult {
   data: Row[];
@@ -70,7 +70,7 @@ export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: Ope
 
   const last = rows[rows.length - 1];
   const result: ListResult = {
-    data: rows.map((r) => present(def, ctx, r, q.fields)),
+    data: rows.map(presenter(def, ctx, q.fields)),
     limit: q.limit,
     page_info: { end_cursor: last ? encodeCursor(q.sort, last) : null, has_next_page: hasNext },
   };

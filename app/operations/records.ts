@@ -78,14 +78,22 @@ function relationNames(def: ResolvedDefinition): string[] {
   return names;
 }
 
-/** Shapes a row for the caller: only fields it may read (and asked for), in definition order. */
-export function present(def: ResolvedDefinition, ctx: OperationContext, row: Row, selected?: string[]): Row {
+/**
+ * Shapes rows for the caller: only fields it may read (and asked for), in definition order, plus
+ * embedded relations. The field list is worked out once, then applied to every row of a page.
+ */
+export function presenter(def: ResolvedDefinition, ctx: OperationContext, selected?: string[]): (row: Row) => Row {
   const readable = readableFor(ctx, def);
-  const out: Row = {};
-  const names = selected ?? def.outputFields;
-  for (const name of names) if (readable.has(name) && row[name] !== undefined) out[name] = row[name];
-  for (const rel of relationNames(def)) if (row[rel] !== undefined) out[rel] = row[rel];
-  return out;
+  const names = [...(selected ?? def.outputFields).filter((n) => readable.has(n)), ...relationNames(def)];
+  return (row) => {
+    const out: Row = {};
+    for (const name of names) if (row[name] !== undefined) out[name] = row[name];
+    return out;
+  };
+}
+
+export function present(def: ResolvedDefinition, ctx: OperationContext, row: Row, selected?: string[]): Row {
+  return presenter(def, ctx, selected)(row);
 }
 
 /** Validates `?fields=` against what the resource returns. */
@@ -133,9 +141,10 @@ export async function embedRelations(rt: Runtime, def: ResolvedDefinition, ctx: 
       const byId = new Map(found.map((r) => [r.id as string, codec.fromDb(r)]));
       addComputed(target, [...byId.values()]);
       auditEmbeddedReads(rt, ctx, def, rel, target, [...byId.keys()]);
+      const shape = presenter(target, ctx);
       for (const row of rows) {
         const hit = byId.get(row[belongs.field] as string);
-        row[rel] = hit ? present(target, ctx, hit) : null;
+        row[rel] = hit ? shape(hit) : null;
       }
       continue;
     }
@@ -158,7 +167,7 @@ export async function embedRelations(rt: Runtime, def: ResolvedDefinition, ctx: 
     for (const row of rows) {
       const list = grouped.get(row.id as string) ?? [];
       addComputed(child, list);
-      row[rel] = list.map((c) => present(child, ctx, c));
+      row[rel] = list.map(presenter(child, ctx));
     }
   }
 }
