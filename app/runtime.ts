@@ -83,7 +83,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       audit,
       generations,
       counts: new ResultCache(5000),
-      pages: new ResultCache(300),
+      pages: new ResultCache(100),
       syncSteps,
       async close() {
         await audit.flush();

@@ -45,32 +45,45 @@ export function makeWriteGenerations(db: Database, redis: Redis | undefined, pre
 }
 
 /**
- * Query results (exact totals, pages of rows) cached per (query, write generation): any committed
- * write to the table changes the generation, so an entry is never served after a write it should
- * reflect. Bounded in size, oldest entry evicted first.
+ * Query results (exact totals, pages of rows) cached per table and write generation: any
+ * committed write to the table changes the generation, so an entry is never served after a write
+ * it should reflect, and the table's older entries are dropped at once. At most `max` entries
+ * are kept in all; the oldest go first.
  */
 export class ResultCache<T> {
-  private readonly entries = new Map<string, T>();
+  private readonly tables = new Map<string, { generation: string; entries: Map<string, T> }>();
+  private size = 0;
   constructor(private readonly max: number) {}
 
-  get(key: string): T | undefined {
-    return this.entries.get(key);
-  }
-
-  set(key: string, value: T): void {
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, value);
-  }
-
   /** The cached value for the query under this generation, computing it once if missing. */
-  async through(generation: string | null, query: { toSQL(): { sql: string; bindings: readonly unknown[] } }, compute: () => Promise<T>): Promise<T> {
+  async through(table: string, generation: string | null, query: { toSQL(): { sql: string; bindings: readonly unknown[] } }, compute: () => Promise<T>): Promise<T> {
     if (generation === null) return compute();
+    let slot = this.tables.get(table);
+    if (!slot || slot.generation !== generation) {
+      if (slot) this.size -= slot.entries.size;
+      slot = { generation, entries: new Map() };
+      this.tables.set(table, slot);
+    }
     const { sql, bindings } = query.toSQL();
-    const key = `${generation}|${sql}|${JSON.stringify(bindings)}`;
-    const hit = this.entries.get(key);
+    const key = `${sql}|${JSON.stringify(bindings)}`;
+    const hit = slot.entries.get(key);
     if (hit !== undefined) return hit;
     const value = await compute();
-    this.set(key, value);
+    if (this.tables.get(table) !== slot) return value; // a newer generation arrived meanwhile
+    if (this.size >= this.max) this.evictOne();
+    slot.entries.set(key, value);
+    this.size++;
     return value;
+  }
+
+  private evictOne(): void {
+    for (const slot of this.tables.values()) {
+      const oldest = slot.entries.keys().next();
+      if (!oldest.done) {
+        slot.entries.delete(oldest.value);
+        this.size--;
+        return;
+      }
+    }
   }
 }

@@ -49,7 +49,7 @@ export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: Ope
   let total: number | undefined;
   if (q.count) {
     const countQuery = qb.clone().count({ n: '*' }).first();
-    total = await rt.counts.through(generation, countQuery, async () => Number((await countQuery).n));
+    total = await rt.counts.through(def.table, generation, countQuery, async () => Number((await countQuery).n));
   }
 
   if (q.after) applyKeyset(qb, q.sort, q.after, codec);
@@ -64,7 +64,7 @@ export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: Ope
     return { rows, hasNext };
   };
   // Embedding relations reads other tables (and writes into the rows), so such pages are not cached.
-  const { rows, hasNext } = q.include.length ? await fetchPage() : await rt.pages.through(generation, qb, fetchPage);
+  const { rows, hasNext } = q.include.length ? await fetchPage() : await rt.pages.through(def.table, generation, qb, fetchPage);
   if (q.include.length) await embedRelations(rt, def, ctx, rows, q.include);
   if (def.auditReads && rows.length) rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id) });
 
