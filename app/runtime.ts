@@ -6,7 +6,7 @@ import { AuditWriter } from './audit/audit-writer.js';
 import type { Config } from './core/config.js';
 import { loadDefinitionDirs, Registry } from './core/registry.js';
 import { systemDefinitions } from './core/system-definitions.js';
-import type { EntityDefinition, ResolvedDefinition } from './core/types.js';
+import type { EntityDefinition } from './core/types.js';
 import { makeCodec, type RecordCodec } from './db/codec.js';
 import { openDatabase, type Database } from './db/connection.js';
 import { buildModels, type ModelClass } from './db/models.js';
@@ -97,8 +97,4 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     await db.close();
     throw err;
   }
-}
-
-export function definition(rt: Runtime, name: string): ResolvedDefinition {
-  return rt.registry.get(name);
 }

@@ -38,10 +38,6 @@ export class Registry {
     return this.all().filter((d) => !d.internal);
   }
 
-  childrenOf(name: string): ResolvedDefinition[] {
-    return this.all().filter((d) => d.parent?.resource === name);
-  }
-
   /** Names an org slug may not use because a global route already answers there. */
   reservedSlugs(): string[] {
     const globals = this.exposed().filter((d) => !d.tenant && !d.parent).map((d) => d.path);

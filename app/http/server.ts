@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
@@ -43,7 +42,6 @@ export interface HttpServer {
 
 export function createHttpApp(rt: Runtime): HttpServer {
   const app = new Koa({ proxy: process.env.TRUST_PROXY === 'true' });
-  app.keys = [process.env.SESSION_SECRET || randomBytes(32).toString('hex')];
   app.silent = true;
   const metrics = createMetrics(rt);
   app.use(requestContext(rt, metrics));
