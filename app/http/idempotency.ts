@@ -2,15 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, validationError } from '../core/errors.js';
+import { isUniqueViolation } from '../db/errors.js';
 import type { Principal } from '../auth/api-keys.js';
 import type { Runtime } from '../runtime.js';
 
 const RETENTION_MS = 24 * 3600 * 1000;
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e.message ?? '');
-}
 
 /** JSON with object keys sorted at every level: the same body hashes the same in any key order. */
 function canonicalJson(value: unknown): string {

@@ -1,4 +1,5 @@
 import { AppError } from '../core/errors.js';
+import { isUuid } from '../core/ids.js';
 import type { FieldType, ResolvedDefinition } from '../core/types.js';
 import type { Cursor, SortKey } from './list-query.js';
 
@@ -12,8 +13,6 @@ export function encodeCursor(sort: SortKey[], row: Record<string, unknown>): str
   return Buffer.from(JSON.stringify(payload)).toString('base64url');
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Whether a decoded cursor value can stand for a value of a column of this type in a query. */
 function fitsType(type: FieldType | undefined, v: unknown): boolean {
   if (v === null) return true;
@@ -24,7 +23,7 @@ function fitsType(type: FieldType | undefined, v: unknown): boolean {
     case 'boolean': return typeof v === 'boolean';
     case 'date': return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
     case 'datetime': return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v));
-    case 'uuid': return typeof v === 'string' && UUID.test(v);
+    case 'uuid': return isUuid(v);
     default: return typeof v === 'string';
   }
 }
@@ -44,7 +43,7 @@ export function decodeCursor(raw: string, sort: SortKey[], def: ResolvedDefiniti
   if (payload.s !== sortSignature(sort) || payload.v.length !== sort.length) {
     throw new AppError('invalid_cursor', 'The cursor was made for another sort order', [{ path: '/query/after', message: `use the same sort as the page it came from (${payload.s})` }]);
   }
-  if (!UUID.test(payload.id)) throw invalid();
+  if (!isUuid(payload.id)) throw invalid();
   const types = sort.map((k) => def.columns.find((c) => c.name === k.field)?.field.type);
   if (payload.v.some((v: unknown, i: number) => !fitsType(types[i], v))) throw invalid();
   return { sort: payload.s, values: payload.v, id: payload.id };

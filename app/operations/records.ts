@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AppError, notFound, validationError } from '../core/errors.js';
+import { isUuid } from '../core/ids.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import type { Runtime } from '../runtime.js';
 import { assertCan, rowConditions, type Action } from '../auth/ability.js';
@@ -7,10 +8,9 @@ import { readableFor, type OperationContext } from './context.js';
 
 export type Row = Record<string, unknown>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function assertUuid(id: string, what = 'id'): void {
-  if (!UUID.test(id)) throw new AppError('invalid_id', `'${id}' is not a valid ${what}: ids are UUIDs`, [{ path: `/path/${what}`, message: 'must be a UUID' }]);
+  if (!isUuid(id)) throw new AppError('invalid_id', `'${id}' is not a valid ${what}: ids are UUIDs`, [{ path: `/path/${what}`, message: 'must be a UUID' }]);
 }
 
 export function humanName(def: ResolvedDefinition): string {

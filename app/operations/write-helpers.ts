@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { AppError } from '../core/errors.js';
+import { isUniqueViolation } from '../db/errors.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import type { Runtime } from '../runtime.js';
 import type { OperationContext } from './context.js';
@@ -8,9 +9,7 @@ import type { Row } from './records.js';
 /** A unique-constraint error from either database, turned into a 409 `duplicate` naming the field. */
 export function duplicateError(def: ResolvedDefinition, err: unknown): AppError | null {
   const e = err as { code?: string; message?: string; detail?: string; constraint?: string };
-  const sqliteUnique = e.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e.message ?? '');
-  const pgUnique = e.code === '23505';
-  if (!sqliteUnique && !pgUnique) return null;
+  if (!isUniqueViolation(err)) return null;
   const text = `${e.message ?? ''} ${e.detail ?? ''} ${e.constraint ?? ''}`;
   const fields = Object.entries(def.fields).filter(([name, f]) => f.unique && new RegExp(`\\b${name}\\b`).test(text)).map(([n]) => n);
   const named = fields.length ? fields : ['id'];
