@@ -142,7 +142,7 @@ export async function revokeApiKey(rt: Runtime, id: string): Promise<{ id: strin
   if (!key) throw new AppError('not_found', 'API key not found');
   const revokedAt = key.revoked_at ?? new Date().toISOString();
   await rt.db.knex('api_keys').where({ id }).update({ revoked_at: revokedAt, updated_at: new Date().toISOString() });
-  principalCache.clear();
+  principalCache(rt).clear();
   return { id, revoked_at: revokedAt };
 }
 
@@ -162,7 +162,7 @@ export async function rotateApiKey(rt: Runtime, id: string, overlapSeconds = 24 
   const overlapEnd = new Date(Date.now() + overlapSeconds * 1000).toISOString();
   const expiresAt = old.expires_at && old.expires_at < overlapEnd ? old.expires_at : overlapEnd;
   await rt.db.knex('api_keys').where({ id }).update({ expires_at: expiresAt, updated_at: new Date().toISOString() });
-  principalCache.clear();
+  principalCache(rt).clear();
   return { ...created, previous_key_expires_at: expiresAt };
 }
 
@@ -180,7 +180,13 @@ interface CacheEntry {
  * Key lookups are cached for AUTH_CACHE_TTL_MS (default 5 s): a revocation in this process takes
  * effect at once, one made by another process within that time.
  */
-const principalCache = new Map<string, CacheEntry>();
+const principalCaches = new WeakMap<Runtime, Map<string, CacheEntry>>();
+
+function principalCache(rt: Runtime): Map<string, CacheEntry> {
+  let cache = principalCaches.get(rt);
+  if (!cache) principalCaches.set(rt, (cache = new Map()));
+  return cache;
+}
 
 function toPrincipal(rt: Runtime, key: KeyRow): Principal {
   return {
@@ -199,7 +205,8 @@ const unauthorized = (message: string) => new AppError('unauthorized', message, 
 
 async function principalFor(rt: Runtime, cacheKey: string, where: { id?: string; key_hash?: string }): Promise<Principal> {
   const now = Date.now();
-  let entry = principalCache.get(cacheKey);
+  const cache = principalCache(rt);
+  let entry = cache.get(cacheKey);
   if (!entry || entry.cachedUntil < now) {
     const key = await loadKey(rt, where);
     if (!key) throw unauthorized('The API key is not valid');
@@ -210,8 +217,8 @@ async function principalFor(rt: Runtime, cacheKey: string, where: { id?: string;
       cachedUntil: now + rt.config.authCacheTtlMs,
       lastUsedWritten: key.last_used_at ? Date.parse(key.last_used_at) : 0,
     };
-    if (principalCache.size > 10000) principalCache.clear();
-    principalCache.set(cacheKey, entry);
+    if (cache.size > 10000) cache.clear();
+    cache.set(cacheKey, entry);
   }
   if (entry.revoked) throw unauthorized('The API key has been revoked');
   if (entry.expiresAt && Date.parse(entry.expiresAt) <= now) throw unauthorized('The API key has expired');

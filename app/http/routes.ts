@@ -46,14 +46,12 @@ export function operationContext(ctx: Context): OperationContext {
   };
 }
 
-function body(ctx: Context): Record<string, unknown> {
-  const b = (ctx.request as any).body;
-  if (b === undefined || b === null || (typeof b === 'object' && !Array.isArray(b) && Object.keys(b).length === 0 && !ctx.request.is('json'))) {
-    if (ctx.request.length && !ctx.request.is('json')) {
-      throw validationError([{ path: '/body', message: 'must be JSON (Content-Type: application/json)' }]);
-    }
-    return {};
+/** The JSON object a write carries; `{}` when there is no body. */
+export function requestBody(ctx: Context): Record<string, unknown> {
+  if (ctx.request.length && !ctx.request.is('json')) {
+    throw validationError([{ path: '/body', message: 'must be JSON (Content-Type: application/json)' }]);
   }
+  const b = (ctx.request as any).body ?? {};
   if (typeof b !== 'object' || Array.isArray(b)) throw validationError([{ path: '/body', message: 'must be a JSON object' }]);
   return b;
 }
@@ -123,7 +121,7 @@ export function resourceRouter(rt: Runtime): Router {
     if (def.readOnlyResource) continue;
 
     router.post(base, ...pre, idempotency, async (ctx) => {
-      const data = await createRecord(rt, def, operationContext(ctx), body(ctx), { parentId: parentId(ctx) });
+      const data = await createRecord(rt, def, operationContext(ctx), requestBody(ctx), { parentId: parentId(ctx) });
       ctx.status = 201;
       ctx.set('Location', `${ctx.path.replace(/\/$/, '')}/${data.id}`);
       setEtag(ctx, def, data);
@@ -132,7 +130,7 @@ export function resourceRouter(rt: Runtime): Router {
     if (def.appendOnly) continue;
 
     const update = async (ctx: Context) => {
-      const data = await updateRecord(rt, def, operationContext(ctx), ctx.params.id, body(ctx), { parentId: parentId(ctx), ifMatch: ifMatch(ctx) });
+      const data = await updateRecord(rt, def, operationContext(ctx), ctx.params.id, requestBody(ctx), { parentId: parentId(ctx), ifMatch: ifMatch(ctx) });
       setEtag(ctx, def, data);
       ctx.body = { data };
     };

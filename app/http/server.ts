@@ -9,7 +9,7 @@ import { exchangeToken } from '../auth/api-keys.js';
 import type { Runtime } from '../runtime.js';
 import { errorMiddleware } from './errors.js';
 import { createMetrics } from './metrics.js';
-import { resourceRouter } from './routes.js';
+import { requestBody, resourceRouter } from './routes.js';
 import { systemRouter } from './system-routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -51,10 +51,10 @@ export function createHttpApp(rt: Runtime): HttpServer {
   // The JSON body parser belongs to the API alone (a later admin panel parses its own bodies).
   api.use(bodyParser({ enableTypes: ['json'], jsonLimit: rt.config.bodyLimit, strict: true }));
   api.post('/auth/token', async (ctx) => {
-    ctx.body = await exchangeToken(rt, ((ctx.request as any).body ?? {}).apiKey);
+    ctx.body = await exchangeToken(rt, requestBody(ctx).apiKey);
   });
   const resources = resourceRouter(rt);
-  api.use(resources.routes(), resources.allowedMethods({ throw: false }));
+  api.use(resources.routes());
 
   const system = systemRouter(rt, metrics);
   app.use(system.routes());

@@ -113,12 +113,9 @@ export function updateSchema(def: ResolvedDefinition): JsonSchema {
   if (def.versioned) {
     properties.base_version = { type: 'integer', minimum: 1, description: 'The version the change is based on; a stale one is rejected with 409.' };
   }
-  return {
-    type: 'object',
-    properties,
-    required: def.requireBaseVersion ? [] : [],
-    additionalProperties: false,
-  };
+  // base_version is not `required` even when the definition demands it: If-Match may carry it
+  // instead, so the update operation checks that one of the two is present.
+  return { type: 'object', properties, additionalProperties: false };
 }
 
 /** Query parameter name for a filter: `status` for equality, `status[gte]` otherwise. */
