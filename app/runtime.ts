@@ -4,32 +4,39 @@ import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { AuditWriter } from './audit/audit-writer.js';
 import type { Config } from './core/config.js';
+import type { PluginDefinition } from './core/plugin.js';
 import { loadDefinitionDirs, Registry } from './core/registry.js';
+import type { SchemaGeneration } from './core/schema-generation.js';
 import { systemDefinitions } from './core/system-definitions.js';
 import type { EntityDefinition } from './core/types.js';
-import { makeCodec, type RecordCodec } from './db/codec.js';
 import { openDatabase, type Database } from './db/connection.js';
-import { buildModels, type ModelClass } from './db/models.js';
 import { syncSchema, type SyncStep } from './db/schema-sync.js';
 import { makeWriteGenerations, ResultCache, type WriteGenerations } from './db/write-generations.js';
-import { compileValidators, type DefinitionValidators } from './schema/validators.js';
+import { EventBus } from './events/outbox.js';
+import { Kernel, loadPluginDirs } from './kernel/kernel.js';
+import { definitionFingerprint, SchemaHolder } from './kernel/schema-holder.js';
+import { GenerationBuilder } from './schema/generation.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_DEFINITION_DIRS = [path.join(PROJECT_ROOT, 'definitions')];
+export const DEFAULT_PLUGIN_DIRS = [path.join(PROJECT_ROOT, 'plugins')];
 
-/** Everything generated from the definitions for one database; shared by REST, CLI, jobs and tests. */
+/** Everything generated from the definitions and plugins for one database; shared by REST, CLI, jobs and tests. */
 export interface Runtime {
   config: Config;
   logger: Logger;
-  registry: Registry;
+  kernel: Kernel;
+  /** The current schema generation; an operation pins the one it started with. */
+  readonly schema: SchemaGeneration;
+  schemas: SchemaHolder;
+  /** The current generation's registry (a shorthand for `schema.registry`). */
+  readonly registry: Registry;
   db: Database;
   redis?: Redis;
   /** Prefix for every Redis key of this runtime (tests isolate themselves with it). */
   redisPrefix: string;
-  models: Map<string, ModelClass>;
-  validators: Map<string, DefinitionValidators>;
-  codecs: Map<string, RecordCodec>;
   audit: AuditWriter;
+  events: EventBus;
   generations: WriteGenerations;
   counts: ResultCache<number>;
   /** Decoded list pages (without embedded relations), exact per write generation. */
@@ -39,60 +46,93 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   definitionDirs?: string[];
-  /** Definitions contributed by plugins or tests, in addition to the folders. */
+  /** Definitions contributed by tests, in addition to the folders and plugins. */
   extraDefinitions?: EntityDefinition[];
+  pluginDirs?: string[];
+  /** Plugins given as objects (tests), in addition to the folders. */
+  plugins?: PluginDefinition[];
   logger?: Logger;
   redisPrefix?: string;
   /** Run schema sync while starting (the server does; `emr migrate --dry-run` does not). */
   sync?: boolean;
+  /** Start the background parts (event sweeps, schema polling); the server does, one-shot CLI commands do not. */
+  background?: boolean;
 }
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime & { syncSteps: SyncStep[] }> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+  const kernel = new Kernel([...(await loadPluginDirs(options.pluginDirs ?? DEFAULT_PLUGIN_DIRS)), ...(options.plugins ?? [])]);
   const loaded = await loadDefinitionDirs(options.definitionDirs ?? DEFAULT_DEFINITION_DIRS);
-  const registry = new Registry([...systemDefinitions, ...loaded, ...(options.extraDefinitions ?? [])]);
+  const declared = [...systemDefinitions, ...loaded, ...kernel.definitions, ...(options.extraDefinitions ?? [])];
+  // Checked before the database is touched: a malformed definition never reaches schema sync.
+  const declaredRegistry = new Registry(declared, { reservedNames: kernel.reservedNames });
   const db = openDatabase(config.database);
   let redis: Redis | undefined;
+  const closers: (() => Promise<void>)[] = [];
   try {
-    const syncSteps = options.sync === false ? [] : await syncSchema(db, registry.all());
+    const syncSteps = options.sync === false ? [] : await syncSchema(db, declaredRegistry.all());
     if (config.redisUrl) {
       redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true });
-      redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+      redis.on('error', (err) => logger.warn({ code: (err as { code?: string }).code ?? 'redis_error' }, 'redis error'));
       await redis.connect();
     }
-    const codecs = new Map<string, RecordCodec>();
-    const validators = new Map<string, DefinitionValidators>();
-    for (const def of registry.all()) {
-      codecs.set(def.name, makeCodec(def, db.dialect));
-      validators.set(def.name, compileValidators(def));
-    }
+    const builder = new GenerationBuilder(declared, kernel, db);
+    // Data-defined schema is read from tables that exist only once synced.
+    const definitions = options.sync === false ? declared : await builder.definitions();
+    const first = await builder.build(0, definitions, { requireNoDdl: options.sync !== false });
     const redisPrefix = options.redisPrefix ?? 'emr:';
     const generations = makeWriteGenerations(db, redis, redisPrefix);
-    const auditTable = registry.get('audit-event').table;
-    const audit = new AuditWriter(db.knex, codecs.get('audit-event')!, config.auditFlushMs, logger, () => generations.bump(auditTable));
+    const schemas = new SchemaHolder(first, definitionFingerprint(definitions), builder, kernel, generations, logger);
+    const auditTable = first.registry.get('audit-event').table;
+    const audit = new AuditWriter(db.knex, () => schemas.current.codec('audit-event'), config.auditFlushMs, logger, () => generations.bump(auditTable));
+    const events = new EventBus({
+      knex: db.knex,
+      kernel,
+      logger,
+      codec: () => schemas.current.codec('outbox-event'),
+      services: {
+        logger,
+        enqueue: async () => {
+          throw Object.assign(new Error('no job queue'), { code: 'jobs_unavailable' });
+        },
+      },
+      leaseMs: config.eventLeaseMs,
+      sweepMs: config.eventSweepMs,
+    });
+    closers.push(() => schemas.close(), () => events.close(), () => audit.flush());
+    if (options.background !== false) {
+      events.start();
+      await schemas.startWatching(config.schemaPollMs);
+    }
     const runtime: Runtime & { syncSteps: SyncStep[] } = {
       config,
       logger,
-      registry,
+      kernel,
+      get schema() {
+        return schemas.current;
+      },
+      schemas,
+      get registry() {
+        return schemas.current.registry;
+      },
       db,
       redis,
       redisPrefix,
-      models: buildModels(registry, db.knex),
-      validators,
-      codecs,
       audit,
+      events,
       generations,
       counts: new ResultCache(5000),
       pages: new ResultCache(100),
       syncSteps,
       async close() {
-        await audit.flush();
+        for (const close of closers) await close();
         if (redis) redis.disconnect();
         await db.close();
       },
     };
     return runtime;
   } catch (err) {
+    for (const close of closers) await close().catch(() => {});
     redis?.disconnect();
     await db.close();
     throw err;

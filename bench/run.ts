@@ -190,7 +190,6 @@ async function main() {
     rt = await createRuntime(loadConfig(env));
     const org = await createOrg(rt, { slug: ORG, name: 'Benchmark Clinic' });
     const ctx = systemContext(rt, org, 'bench-seed');
-    const patientDef = rt.registry.get('patient');
 
     let started = Date.now();
     const rows = patientRows(PATIENTS, 100_000);
@@ -203,7 +202,7 @@ async function main() {
     const slice = 10_000;
     let created = 0;
     for (let i = 0; i < rows.length; i += slice) {
-      const result = await bulkCreateRecords(rt, patientDef, ctx, rows.slice(i, i + slice), { chunkSize: 1000 });
+      const result = await bulkCreateRecords(rt, { resource: 'patient', ctx, items: rows.slice(i, i + slice), chunkSize: 1000 });
       if (result.failed) {
         const bad = result.results.find((r) => r.status === 'failed');
         throw new Error(`seeding: ${result.failed} rows rejected, e.g. #${i + bad!.index}: ${bad!.error?.message} ${JSON.stringify(bad!.error?.details ?? [])}`);

@@ -62,7 +62,7 @@ export default defineEntity({
     },
     status: {
       type: 'enum', values: ['active', 'inactive', 'prospective', 'deceased', 'archived'], default: 'active',
-      filter: true, sort: true,
+      filter: true, sort: true, changedBy: 'transition-status',
       description: "Patient lifecycle status. One of: active, inactive, prospective, deceased, archived. Defaults to 'active'.",
     },
 

@@ -18,8 +18,8 @@ export default defineEntity({
       description: 'The ticket this comment belongs to (taken from the URL).',
     },
     author: {
-      type: 'string', required: true, minLength: 1, maxLength: 200, filter: true,
-      description: 'Who wrote the comment: a name or an email address.', example: 'Support Agent',
+      type: 'string', required: true, minLength: 1, maxLength: 200, filter: true, defaultFrom: 'actor',
+      description: 'Who wrote the comment: a name or an email address; the calling partner (or admin user) when left out.', example: 'Support Agent',
     },
     body: {
       type: 'text', required: true, minLength: 1, search: 'contains',

@@ -25,8 +25,8 @@ export default defineEntity({
       description: 'Ticket priority: low, normal (default), high, urgent.',
     },
     requester: {
-      type: 'string', required: true, minLength: 1, maxLength: 200, filter: true,
-      description: 'Who raised the ticket: a name or an email address.', example: 'front.desk@example.com',
+      type: 'string', required: true, minLength: 1, maxLength: 200, filter: true, defaultFrom: 'actor',
+      description: 'Who raised the ticket: a name or an email address; the calling partner (or admin user) when left out.', example: 'front.desk@example.com',
     },
     assignee: {
       type: 'string', maxLength: 200, filter: true,

@@ -24,7 +24,7 @@ const ymd = (d: Date) => d.toISOString().slice(0, 10);
 
 /** Creates many records and fails loudly if any is rejected (demo data must be valid). */
 async function bulk(rt: Runtime, name: string, ctx: OperationContext, bodies: Row[]): Promise<string[]> {
-  const result = await bulkCreateRecords(rt, rt.registry.get(name), ctx, bodies, { chunkSize: 500 });
+  const result = await bulkCreateRecords(rt, { resource: name, ctx, items: bodies, chunkSize: 500 });
   const failed = result.results.filter((r) => r.status === 'failed');
   if (failed.length) {
     const first = failed[0];
@@ -177,8 +177,6 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
   const kb = KB_ARTICLES.map((a, i) => ({ ...a, active: i % 15 !== 14 }));
   counts.kb_articles = (await bulk(rt, 'kb-article', globalCtx, kb)).length;
 
-  const ticketDef = rt.registry.get('ticket');
-  const commentDef = rt.registry.get('ticket-comment');
   const staff = ['Support Agent', 'Priya Natarajan', 'Marc Tremblay', 'Olivia Chen'];
   counts.tickets = 0;
   counts.ticket_comments = 0;
@@ -195,15 +193,17 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
     };
     if (status !== 'open' || f.datatype.boolean(0.5)) body.assignee = f.helpers.arrayElement(staff);
     if (f.datatype.boolean(0.3)) body.patient_id = f.helpers.arrayElement(patientIds);
-    const ticket = await createRecord(rt, ticketDef, ctx, body);
+    const ticket = await createRecord(rt, { resource: 'ticket', ctx, body });
     counts.tickets++;
     const n = f.number.int({ min: 1, max: 4 });
     for (let c = 0; c < n; c++) {
       const fromStaff = c % 2 === 0;
-      await createRecord(rt, commentDef, ctx, {
-        author: fromStaff ? (body.assignee as string | undefined) ?? 'Support Agent' : requester,
-        body: f.helpers.arrayElement(COMMENT_LINES),
-      }, { parentId: ticket.id as string });
+      await createRecord(rt, {
+        resource: 'ticket-comment',
+        ctx,
+        parentId: ticket.id as string,
+        body: { author: fromStaff ? (body.assignee as string | undefined) ?? 'Support Agent' : requester, body: f.helpers.arrayElement(COMMENT_LINES) },
+      });
       counts.ticket_comments++;
     }
   }

@@ -2,9 +2,8 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
 import type { ResolvedDefinition } from '../core/types.js';
-import type { RecordCodec } from '../db/codec.js';
-import type { OperationContext } from '../operations/context.js';
-import { PLATFORM_ORG_ID } from '../operations/context.js';
+import { PLATFORM_ORG_ID, type OperationContext } from '../core/context.js';
+import type { RecordCodec } from '../core/schema-generation.js';
 
 export type AuditAction = 'create' | 'update' | 'archive' | 'restore' | 'read' | 'list' | string;
 
@@ -55,7 +54,8 @@ export class AuditWriter {
 
   constructor(
     private readonly knex: Knex,
-    private readonly codec: RecordCodec,
+    /** The audit table's codec in the current schema generation. */
+    private readonly codec: () => RecordCodec,
     private readonly flushMs: number,
     private readonly logger: Logger,
     /** Called after buffered events are written (cached audit lists must not outlive them). */
@@ -83,13 +83,13 @@ export class AuditWriter {
   /** Records a change inside the write's own transaction. */
   async write(trx: Knex.Transaction, ctx: OperationContext, def: ResolvedDefinition, action: AuditAction, resourceId: string, changes: Record<string, Change> | null, metadata?: unknown): Promise<void> {
     if (!def.audited) return;
-    await trx('audit_events').insert(this.codec.toDb(this.row(ctx, def, action, resourceId, changes, metadata) as any));
+    await trx('audit_events').insert(this.codec().toDb(this.row(ctx, def, action, resourceId, changes, metadata) as any));
   }
 
   /** Records many changes at once (bulk writes), still inside the transaction. */
   async writeMany(trx: Knex.Transaction, ctx: OperationContext, def: ResolvedDefinition, action: AuditAction, items: { id: string; changes: Record<string, Change> | null }[]): Promise<void> {
     if (!def.audited || !items.length) return;
-    const rows = items.map((i) => this.codec.toDb(this.row(ctx, def, action, i.id, i.changes, null) as any));
+    const rows = items.map((i) => this.codec().toDb(this.row(ctx, def, action, i.id, i.changes, null) as any));
     for (let i = 0; i < rows.length; i += 500) await trx('audit_events').insert(rows.slice(i, i + 500));
   }
 
@@ -113,7 +113,7 @@ export class AuditWriter {
     this.flushing = (async () => {
       try {
         for (let i = 0; i < rows.length; i += 500) {
-          await this.knex('audit_events').insert(rows.slice(i, i + 500).map((r) => this.codec.toDb(r as any)));
+          await this.knex('audit_events').insert(rows.slice(i, i + 500).map((r) => this.codec().toDb(r as any)));
         }
         await this.onFlushed();
       } catch (err) {

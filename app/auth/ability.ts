@@ -1,12 +1,12 @@
 import { AbilityBuilder, createMongoAbility, subject as asSubject } from '@casl/ability';
-import type { MongoAbility } from '@casl/ability';
 import { permittedFieldsOf, rulesToQuery } from '@casl/ability/extra';
+import type { AppAbility } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Registry } from '../core/registry.js';
 import type { ResolvedDefinition } from '../core/types.js';
 
 export type Action = 'read' | 'create' | 'update' | 'archive' | 'restore';
-export type AppAbility = MongoAbility;
+export type { AppAbility };
 
 /** What a caller holds: scopes over a set of organizations. */
 export interface Grant {

@@ -3,7 +3,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, validationError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
-import type { Actor, Org } from '../operations/context.js';
+import type { Actor, Org } from '../core/context.js';
 import { buildAbility, type AppAbility } from './ability.js';
 import { findOrgsBySlugs } from './orgs.js';
 
@@ -88,7 +88,7 @@ async function insertKey(rt: Runtime, input: { partnerId: string; partnerName: s
   const prefix = `${KEY_PREFIX}${secret.slice(0, 8)}`;
   const now = new Date().toISOString();
   const id = uuidv7();
-  const codec = rt.codecs.get('api-key')!;
+  const codec = rt.schema.codec('api-key');
   await rt.db.knex('api_keys').insert(codec.toDb({
     id, name: input.name, partner_id: input.partnerId, prefix, key_hash: hashKey(key), scopes: input.scopes, org_ids: input.orgIds,
     rate_limit: input.rateLimit, expires_at: input.expiresAt, revoked_at: null, last_used_at: null, rotated_from: input.rotatedFrom ?? null,
@@ -133,7 +133,7 @@ async function ensurePartner(rt: Runtime, name: string): Promise<string> {
 async function loadKey(rt: Runtime, where: { id?: string; key_hash?: string }): Promise<KeyRow | undefined> {
   const row = await rt.db.knex('api_keys').join('partners', 'partners.id', 'api_keys.partner_id').where(Object.fromEntries(Object.entries(where).map(([k, v]) => [`api_keys.${k}`, v])))
     .first('api_keys.*', 'partners.name as partner_name');
-  return row ? (rt.codecs.get('api-key')!.fromDb(row) as unknown as KeyRow) : undefined;
+  return row ? (rt.schema.codec('api-key').fromDb(row) as unknown as KeyRow) : undefined;
 }
 
 /** Revokes a key at once; its JWTs stop working with it. */
@@ -142,7 +142,7 @@ export async function revokeApiKey(rt: Runtime, id: string): Promise<{ id: strin
   if (!key) throw new AppError('not_found', 'API key not found');
   const revokedAt = key.revoked_at ?? new Date().toISOString();
   await rt.db.knex('api_keys').where({ id }).update({ revoked_at: revokedAt, updated_at: new Date().toISOString() });
-  principalCache(rt).clear();
+  await keysChanged(rt);
   return { id, revoked_at: revokedAt };
 }
 
@@ -162,7 +162,7 @@ export async function rotateApiKey(rt: Runtime, id: string, overlapSeconds = 24 
   const overlapEnd = new Date(Date.now() + overlapSeconds * 1000).toISOString();
   const expiresAt = old.expires_at && old.expires_at < overlapEnd ? old.expires_at : overlapEnd;
   await rt.db.knex('api_keys').where({ id }).update({ expires_at: expiresAt, updated_at: new Date().toISOString() });
-  principalCache(rt).clear();
+  await keysChanged(rt);
   return { ...created, previous_key_expires_at: expiresAt };
 }
 
@@ -174,11 +174,16 @@ interface CacheEntry {
   revoked: boolean;
   cachedUntil: number;
   lastUsedWritten: number;
+  /** The api_keys write generation and schema version the entry was built under. */
+  keysGeneration: string;
+  schemaVersion: number;
 }
 
 /**
- * Key lookups are cached for AUTH_CACHE_TTL_MS (default 5 s): a revocation in this process takes
- * effect at once, one made by another process within that time.
+ * Key lookups are cached, and the cache is checked against the api_keys table's write generation
+ * on every request (SQLite's data_version, Redis, or PostgreSQL's NOTIFY, as for the list
+ * caches): a revocation or rotation in any process takes effect at once everywhere. Where no
+ * generation is known (PostgreSQL while its listener is down) entries live AUTH_CACHE_TTL_MS.
  */
 const principalCaches = new WeakMap<Runtime, Map<string, CacheEntry>>();
 
@@ -188,6 +193,14 @@ function principalCache(rt: Runtime): Map<string, CacheEntry> {
   return cache;
 }
 
+/** After a committed change to a key: this process's cache at once, every other one by the generation. */
+async function keysChanged(rt: Runtime): Promise<void> {
+  principalCache(rt).clear();
+  await rt.generations.bump(KEYS_TABLE);
+}
+
+const KEYS_TABLE = 'api_keys';
+
 function toPrincipal(rt: Runtime, key: KeyRow): Principal {
   return {
     actor: { type: 'api_key', id: key.id, label: key.partner_name ?? key.name },
@@ -196,7 +209,7 @@ function toPrincipal(rt: Runtime, key: KeyRow): Principal {
     scopes: key.scopes,
     orgIds: key.org_ids,
     rateLimit: key.rate_limit,
-    ability: buildAbility(rt.registry, { scopes: key.scopes, orgIds: key.org_ids }),
+    ability: buildAbility(rt.schema.registry, { scopes: key.scopes, orgIds: key.org_ids }),
     fieldCache: new Map(),
   };
 }
@@ -206,8 +219,11 @@ const unauthorized = (message: string) => new AppError('unauthorized', message, 
 async function principalFor(rt: Runtime, cacheKey: string, where: { id?: string; key_hash?: string }): Promise<Principal> {
   const now = Date.now();
   const cache = principalCache(rt);
+  const generation = await rt.generations.current(KEYS_TABLE);
+  const schemaVersion = rt.schema.version;
   let entry = cache.get(cacheKey);
-  if (!entry || entry.cachedUntil < now) {
+  const fresh = entry && (generation === null ? entry.cachedUntil >= now : entry.keysGeneration === generation) && entry.schemaVersion === schemaVersion;
+  if (!entry || !fresh) {
     const key = await loadKey(rt, where);
     if (!key) throw unauthorized('The API key is not valid');
     entry = {
@@ -216,6 +232,8 @@ async function principalFor(rt: Runtime, cacheKey: string, where: { id?: string;
       revoked: !!key.revoked_at,
       cachedUntil: now + rt.config.authCacheTtlMs,
       lastUsedWritten: key.last_used_at ? Date.parse(key.last_used_at) : 0,
+      keysGeneration: generation ?? '',
+      schemaVersion,
     };
     if (cache.size > 10000) cache.clear();
     cache.set(cacheKey, entry);

@@ -1,4 +1,4 @@
-import type { Org, OperationContext } from '../operations/context.js';
+import type { Org, OperationContext } from '../core/context.js';
 import type { Runtime } from '../runtime.js';
 import { buildAbility } from './ability.js';
 

@@ -13,6 +13,12 @@ export interface Config {
   tokenTtlSeconds: number;
   authCacheTtlMs: number;
   auditFlushMs: number;
+  /** How long an event's dispatcher holds it before another may deliver it again. */
+  eventLeaseMs: number;
+  /** How often undelivered events are looked for. */
+  eventSweepMs: number;
+  /** How often other processes' data-defined schema changes are looked for. */
+  schemaPollMs: number;
   bodyLimit: string;
   seedDemo: boolean;
   publicUrl?: string;
@@ -79,6 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600, problems),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 5000, 0, 600_000, problems),
     auditFlushMs: int(env, 'AUDIT_FLUSH_MS', 1000, 10, 60_000, problems),
+    eventLeaseMs: int(env, 'EVENT_LEASE_MS', 30_000, 50, 3_600_000, problems),
+    eventSweepMs: int(env, 'EVENT_SWEEP_MS', 5_000, 20, 600_000, problems),
+    schemaPollMs: int(env, 'SCHEMA_POLL_MS', 250, 20, 60_000, problems),
     bodyLimit: env.BODY_LIMIT || '1mb',
     seedDemo: bool(env, 'SEED_DEMO', true, problems),
     publicUrl: env.PUBLIC_URL || undefined,

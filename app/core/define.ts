@@ -70,6 +70,9 @@ export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
     if (RESERVED_QUERY_PARAMS.includes(name)) fail(def, `field '${name}' would shadow a query parameter`);
     if (field.type === 'enum' && !field.values?.length) fail(def, `enum field '${name}' needs values`);
     if (field.fill && !field.readOnly) fail(def, `field '${name}' is filled by the engine, so it must be readOnly`);
+    if (field.defaultFrom && !['string', 'text'].includes(field.type)) fail(def, `field '${name}' takes its default from the actor, so it must be textual`);
+    if (field.defaultFrom && field.default !== undefined) fail(def, `field '${name}' cannot have both a default and a defaultFrom`);
+    if (field.changedBy !== undefined && !KEBAB.test(field.changedBy)) fail(def, `field '${name}' names action '${field.changedBy}', which is not kebab-case`);
     if (field.ref && field.type !== 'uuid') fail(def, `ref field '${name}' must be of type uuid`);
     if (field.relation && !field.ref) fail(def, `field '${name}' declares a relation without a ref`);
     if (field.search && !['string', 'text', 'string[]'].includes(field.type)) {

@@ -4,18 +4,32 @@ import { pathToFileURL } from 'node:url';
 import { DefinitionError, resolveDefinition } from './define.js';
 import type { EntityDefinition, ResolvedDefinition } from './types.js';
 
-/** Global route names an organization slug may not take (the API serves them at /api/v1/<name>). */
-const FIXED_GLOBAL_SEGMENTS = ['auth', 'me', 'access-requests', 'openapi.json', 'docs', 'health', 'metrics', 'jobs'];
+/** Global segments the core's own routes answer at (`/api/openapi.json`, `/api/docs`). */
+const CORE_GLOBAL_SEGMENTS = ['openapi.json', 'docs'];
 
-/** All resource definitions known to this process, resolved and cross-checked. */
+export interface RegistryOptions {
+  /** Global URL segments that plugins own (`auth`, `me`, …): no organization slug may take them. */
+  reservedNames?: Iterable<string>;
+  /** Resolutions of earlier registries, reused for definitions that did not change. */
+  resolved?: WeakMap<EntityDefinition, ResolvedDefinition>;
+}
+
+/** All resource definitions of one schema generation, resolved and cross-checked. */
 export class Registry {
   private readonly byName = new Map<string, ResolvedDefinition>();
+  private readonly reservedNames: string[];
 
-  constructor(definitions: EntityDefinition[]) {
+  constructor(definitions: EntityDefinition[], options: RegistryOptions = {}) {
     for (const def of definitions) {
       if (this.byName.has(def.name)) throw new DefinitionError(`definition '${def.name}' is declared twice`);
-      this.byName.set(def.name, resolveDefinition(def));
+      let resolved = options.resolved?.get(def);
+      if (!resolved) {
+        resolved = resolveDefinition(def);
+        options.resolved?.set(def, resolved);
+      }
+      this.byName.set(def.name, resolved);
     }
+    this.reservedNames = [...CORE_GLOBAL_SEGMENTS, ...(options.reservedNames ?? [])];
     this.crossCheck();
   }
 
@@ -41,7 +55,7 @@ export class Registry {
   /** Names an org slug may not use because a global route already answers there. */
   reservedSlugs(): string[] {
     const globals = this.exposed().filter((d) => !d.tenant && !d.parent).map((d) => d.path);
-    return [...new Set([...FIXED_GLOBAL_SEGMENTS, ...globals])];
+    return [...new Set([...this.reservedNames, ...globals])];
   }
 
   private crossCheck(): void {

@@ -1,3 +1,4 @@
+import { outboxEventDefinition } from '../events/definition.js';
 import { defineEntity } from './define.js';
 import type { EntityDefinition } from './types.js';
 
@@ -96,4 +97,4 @@ const settings = defineEntity({
   },
 });
 
-export const systemDefinitions: EntityDefinition[] = [organizations, partners, apiKeys, idempotencyKeys, settings];
+export const systemDefinitions: EntityDefinition[] = [organizations, partners, apiKeys, idempotencyKeys, settings, outboxEventDefinition];

@@ -47,6 +47,13 @@ export interface FieldDefinition {
   createOnly?: boolean;
   /** Filled by the engine on create: `actor` stores who created the record. Implies readOnly. */
   fill?: 'actor';
+  /** When a create leaves it out, the field takes the caller's name (whoever opens a ticket is its requester). */
+  defaultFrom?: 'actor';
+  /**
+   * The record action that owns changes to this field (`transition-status`). Once a plugin
+   * provides that action, create and update refuse the field; until then they still accept it.
+   */
+  changedBy?: string;
   /** Unique within the organization (tenant resources) or globally. */
   unique?: boolean;
   example?: unknown;

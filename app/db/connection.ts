@@ -4,10 +4,11 @@ import knexPkg from 'knex';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Config } from '../core/config.js';
+import { DIALECTS, type Dialect } from './dialect.js';
 
 const { knex } = knexPkg;
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect.js';
 
 // pg returns DATE as a local-time Date and TIMESTAMPTZ as a Date; the API speaks strings.
 pg.types.setTypeParser(1082, (v: string) => v);
@@ -36,7 +37,74 @@ function cachePreparedStatements(conn: { prepare(sql: string): unknown }): void 
 export interface Database {
   knex: Knex;
   dialect: Dialect;
+  /** How this process learns of commits made by other connections (processes, the CLI). */
+  commits: CommitSignal;
   close(): Promise<void>;
+}
+
+/**
+ * SQLite: `PRAGMA data_version` changes whenever another connection commits to the file (one
+ * number for all tables). PostgreSQL: committed writes are announced with NOTIFY on a channel per
+ * schema, and a dedicated connection LISTENs, counting announcements per table.
+ */
+export interface CommitSignal {
+  /** A value that changes when another connection commits to the table, or null when unknown. */
+  version(table: string): Promise<string | null>;
+  /** Tells other connections that this one committed to the table. */
+  announce(table: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+function sqliteCommits(k: Knex): CommitSignal {
+  return {
+    async version() {
+      const rows = await k.raw('pragma data_version');
+      return String(rows[0]?.data_version ?? 0);
+    },
+    announce: async () => {},
+    close: async () => {},
+  };
+}
+
+function postgresCommits(k: Knex, url: string, schema: string): CommitSignal {
+  const channel = `emr_commits_${schema}`.replace(/[^a-z0-9_]/gi, '_').slice(0, 63);
+  const counts = new Map<string, number>();
+  let listening = false;
+  let closed = false;
+  let client: pg.Client | undefined;
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (msg) => {
+      if (msg.payload) counts.set(msg.payload, (counts.get(msg.payload) ?? 0) + 1);
+    });
+    // A lost listener means announcements may be missed: report "unknown" until it is back.
+    c.on('error', () => {
+      listening = false;
+      c.end().catch(() => {});
+      if (!closed) setTimeout(() => void connect().catch(() => {}), 1000).unref();
+    });
+    await c.connect();
+    await c.query(`listen "${channel}"`);
+    client = c;
+    listening = true;
+  };
+  const ready = connect().catch(() => {
+    listening = false;
+  });
+  return {
+    async version(table) {
+      await ready;
+      return listening ? String(counts.get(table) ?? 0) : null;
+    },
+    async announce(table) {
+      await k.raw('select pg_notify(?, ?)', [channel, table]);
+    },
+    async close() {
+      closed = true;
+      await ready;
+      await client?.end().catch(() => {});
+    },
+  };
 }
 
 /** Opens the configured database: an SQLite file (WAL, one connection) or a PostgreSQL pool. */
@@ -64,7 +132,7 @@ export function openDatabase(config: Config['database']): Database {
         },
       },
     });
-    return { knex: k, dialect: 'sqlite', close: () => k.destroy() };
+    return { knex: k, dialect: DIALECTS.sqlite, commits: sqliteCommits(k), close: () => k.destroy() };
   }
   const k = knex({
     client: 'pg',
@@ -72,5 +140,14 @@ export function openDatabase(config: Config['database']): Database {
     searchPath: config.schema ? [config.schema] : undefined,
     pool: { min: 0, max: 10 },
   });
-  return { knex: k, dialect: 'postgres', close: () => k.destroy() };
+  const commits = postgresCommits(k, config.url, config.schema ?? 'public');
+  return {
+    knex: k,
+    dialect: DIALECTS.postgres,
+    commits,
+    async close() {
+      await commits.close();
+      await k.destroy();
+    },
+  };
 }

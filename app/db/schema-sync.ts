@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { ColumnInfo, ResolvedDefinition } from '../core/types.js';
-import type { Database, Dialect } from './connection.js';
+import type { Database } from './connection.js';
+import type { Dialect } from './dialect.js';
 
 /** One change schema sync would make. Sync only ever adds: tables, columns, indexes. */
 export interface SyncStep {
@@ -32,51 +33,18 @@ function indexName(table: string, parts: string[], unique: boolean, partial: boo
   return `${base.slice(0, 51)}_${hash}`;
 }
 
-/** The column type for a field in each dialect. Enums are text so that adding a value needs no migration. */
-function columnType(col: ColumnInfo, dialect: Dialect): string {
-  const t = col.field.type;
-  if (dialect === 'postgres') {
-    switch (t) {
-      case 'uuid': return 'uuid';
-      case 'integer': return 'integer';
-      case 'number': return 'double precision';
-      case 'boolean': return 'boolean';
-      case 'date': return 'date';
-      case 'datetime': return 'timestamptz';
-      case 'json': case 'string[]': return 'jsonb';
-      default: return 'text';
-    }
-  }
-  switch (t) {
-    case 'integer': return 'integer';
-    case 'number': return 'real';
-    case 'boolean': return 'boolean';
-    default: return 'text';
-  }
-}
-
 function defaultLiteral(col: ColumnInfo, dialect: Dialect): string | null {
   const d = col.field.default;
-  if (d === undefined || d === null) return null;
-  if (typeof d === 'boolean') return dialect === 'postgres' ? String(d) : d ? '1' : '0';
-  if (typeof d === 'number') return String(d);
-  const text = typeof d === 'string' ? d : JSON.stringify(d);
-  const lit = `'${text.replace(/'/g, "''")}'`;
-  return dialect === 'postgres' && (col.field.type === 'json' || col.field.type === 'string[]') ? `${lit}::jsonb` : lit;
+  return d === undefined || d === null ? null : dialect.defaultLiteral(d, col.field.type);
 }
 
 function columnSql(col: ColumnInfo, dialect: Dialect): string {
-  let sql = `${q(col.name)} ${columnType(col, dialect)}`;
+  let sql = `${q(col.name)} ${dialect.columnType(col.field.type)}`;
   if (col.name === 'id') return `${sql} primary key`;
   if (col.system && col.name !== 'deleted_at') sql += ' not null';
   const def = defaultLiteral(col, dialect);
   if (def !== null) sql += ` default ${def}`;
   return sql;
-}
-
-/** The expression that a case-insensitive prefix search compares, matching its index. */
-export function searchExpression(column: string, dialect: Dialect): string {
-  return dialect === 'postgres' ? `lower(${q(column)})` : q(column);
 }
 
 /** Indexes the definition implies: tenancy + default sort, declared ones, uniques, refs, parents, search. */
@@ -103,46 +71,23 @@ export function indexesFor(def: ResolvedDefinition, dialect: Dialect): IndexSpec
   }
   for (const s of def.searchFields) {
     if (s.mode !== 'prefix') continue;
-    // SQLite's LIKE optimization needs a NOCASE index on the bare column; PostgreSQL needs
-    // lower(col) with text_pattern_ops so that `lower(col) LIKE 'abc%'` is an index range scan.
-    add(dialect === 'postgres' ? [`${searchExpression(s.name, dialect)} text_pattern_ops`] : [`${q(s.name)} collate nocase`]);
+    add([dialect.searchIndexPart(s.name)]);
   }
   return specs;
-}
-
-async function existingTables(knex: Knex, dialect: Dialect): Promise<Set<string>> {
-  const rows: { name: string }[] = dialect === 'postgres'
-    ? (await knex.raw(`select table_name as name from information_schema.tables where table_schema = current_schema()`)).rows
-    : await knex.raw(`select name from sqlite_master where type = 'table'`);
-  return new Set(rows.map((r) => r.name));
-}
-
-async function existingColumns(knex: Knex, dialect: Dialect, table: string): Promise<Set<string>> {
-  const rows: { name: string }[] = dialect === 'postgres'
-    ? (await knex.raw(`select column_name as name from information_schema.columns where table_schema = current_schema() and table_name = ?`, [table])).rows
-    : await knex.raw(`select name from pragma_table_info(?)`, [table]);
-  return new Set(rows.map((r) => r.name));
-}
-
-async function existingIndexes(knex: Knex, dialect: Dialect): Promise<Set<string>> {
-  const rows: { name: string }[] = dialect === 'postgres'
-    ? (await knex.raw(`select indexname as name from pg_indexes where schemaname = current_schema()`)).rows
-    : await knex.raw(`select name from sqlite_master where type = 'index'`);
-  return new Set(rows.map((r) => r.name));
 }
 
 /** Works out what is missing. Never proposes dropping or altering anything that exists. */
 export async function planSchemaSync(db: Pick<Database, 'knex' | 'dialect'>, defs: ResolvedDefinition[]): Promise<SyncStep[]> {
   const { knex, dialect } = db;
-  const tables = await existingTables(knex, dialect);
-  const indexes = await existingIndexes(knex, dialect);
+  const tables = new Set(await dialect.listTables(knex));
+  const indexes = new Set(await dialect.listIndexes(knex));
   const steps: SyncStep[] = [];
   for (const def of defs) {
     if (!tables.has(def.table)) {
       const cols = def.columns.map((c) => `  ${columnSql(c, dialect)}`).join(',\n');
       steps.push({ kind: 'create_table', table: def.table, name: def.table, sql: `create table ${q(def.table)} (\n${cols}\n)` });
     } else {
-      const have = await existingColumns(knex, dialect, def.table);
+      const have = new Set(await dialect.listColumns(knex, def.table));
       for (const col of def.columns) {
         if (have.has(col.name)) continue;
         // Added columns are nullable (with the field's default) so existing rows stay valid.
@@ -165,7 +110,7 @@ export async function planSchemaSync(db: Pick<Database, 'knex' | 'dialect'>, def
  */
 export async function syncSchema(db: Database, defs: ResolvedDefinition[]): Promise<SyncStep[]> {
   return db.knex.transaction(async (trx) => {
-    if (db.dialect === 'postgres') await trx.raw('select pg_advisory_xact_lock(727274)');
+    await db.dialect.lockSchemaChanges(trx);
     const steps = await planSchemaSync({ knex: trx, dialect: db.dialect }, defs);
     for (const step of steps) await trx.raw(step.sql);
     return steps;

@@ -2,16 +2,16 @@ import type { Redis } from 'ioredis';
 import type { Database } from './connection.js';
 
 /**
- * A per-table number that changes whenever the table's rows change; cached counts are kept per
- * generation, so a total is never served from before a write it should include.
+ * A per-table value that changes whenever the table's rows change; cached counts and pages are
+ * kept per generation, so a result is never served from before a write it should include.
  *
- * - SQLite: this process's own counter plus `PRAGMA data_version`, which changes when another
- *   connection (another process, the CLI) commits to the file.
- * - Redis: a shared counter, so several server processes see each other's writes.
- * - PostgreSQL without Redis: no shared generation exists, so counts are not cached.
+ * - With Redis: a shared counter, so several server processes see each other's writes.
+ * - Otherwise: this process's own counter plus the database's commit signal (SQLite's
+ *   data_version; PostgreSQL's NOTIFY), so writes of other processes and the CLI count too.
+ *   While the signal is unknown (PostgreSQL's listener is down) nothing is cached.
  */
 export interface WriteGenerations {
-  /** The current generation, or null when counts must not be cached. */
+  /** The current generation, or null when results must not be cached. */
   current(table: string): Promise<string | null>;
   /** Called after a write commits. */
   bump(table: string): Promise<void>;
@@ -28,20 +28,17 @@ export function makeWriteGenerations(db: Database, redis: Redis | undefined, pre
       },
     };
   }
-  if (db.dialect === 'sqlite') {
-    const local = new Map<string, number>();
-    return {
-      async current(table) {
-        const rows = await db.knex.raw('pragma data_version');
-        const external = rows[0]?.data_version ?? 0;
-        return `${local.get(table) ?? 0}:${external}`;
-      },
-      async bump(table) {
-        local.set(table, (local.get(table) ?? 0) + 1);
-      },
-    };
-  }
-  return { current: async () => null, bump: async () => {} };
+  const local = new Map<string, number>();
+  return {
+    async current(table) {
+      const external = await db.commits.version(table);
+      return external === null ? null : `${local.get(table) ?? 0}:${external}`;
+    },
+    async bump(table) {
+      local.set(table, (local.get(table) ?? 0) + 1);
+      await db.commits.announce(table);
+    },
+  };
 }
 
 /**

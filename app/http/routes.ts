@@ -3,43 +3,45 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Principal } from '../auth/api-keys.js';
 import { authenticate } from '../auth/api-keys.js';
 import { resolveOrg } from '../auth/orgs.js';
+import type { OperationContext } from '../core/context.js';
 import { AppError, validationError } from '../core/errors.js';
 import type { ResolvedDefinition } from '../core/types.js';
+import { runAction } from '../operations/action.js';
 import { archiveRecord, restoreRecord } from '../operations/archive.js';
-import type { OperationContext } from '../operations/context.js';
 import { createRecord } from '../operations/create.js';
 import { getRecord } from '../operations/get.js';
 import { listRecords } from '../operations/list.js';
-import { parseFields, parseInclude } from '../operations/records.js';
+import { parentParam, type Row } from '../operations/records.js';
 import { updateRecord } from '../operations/update.js';
+import type { Registry } from '../core/registry.js';
 import type { Runtime } from '../runtime.js';
-import { idempotencyMiddleware } from './idempotency.js';
-import { parseListQuery, readQueryString } from './query-parser.js';
+import { idempotencyMiddleware, type IdempotencyReservation } from './idempotency.js';
+import { readQueryString } from './query-parser.js';
 import { rateLimitMiddleware } from './rate-limit.js';
 
+// Routes only translate HTTP into an operation's argument object and its result (or error value)
+// back; every rule is the operation's.
+
 /** The URL of a resource's collection, with Koa params: `/:org/tickets/:ticket_id/comments`. */
-export function collectionPath(rt: Runtime, def: ResolvedDefinition): string {
+export function collectionPath(registry: Registry, def: ResolvedDefinition): string {
   const segments: string[] = [def.path];
   let current = def;
   while (current.parent) {
-    const parent = rt.registry.get(current.parent.resource);
+    const parent = registry.get(current.parent.resource);
     segments.unshift(`${parent.path}/:${parentParam(current)}`);
     current = parent;
   }
   return `${def.tenant ? '/:org' : ''}/${segments.join('/')}`;
 }
 
-export function parentParam(def: ResolvedDefinition): string {
-  return `${def.parent!.resource.replace(/-/g, '_')}_id`;
-}
-
-/** Builds the operation context from what the middleware chain established. */
+/** The operation context of a request: who, where, and the schema generation it started on. */
 export function operationContext(ctx: Context): OperationContext {
   const principal = ctx.state.principal as Principal;
   return {
     actor: principal.actor,
     ability: principal.ability,
     org: ctx.state.org,
+    schema: ctx.state.schema,
     requestId: ctx.state.requestId,
     ip: ctx.ip,
     fieldCache: principal.fieldCache,
@@ -59,17 +61,26 @@ export function requestBody(ctx: Context): Record<string, unknown> {
 function ifMatch(ctx: Context): number | undefined {
   const header = ctx.get('If-Match');
   if (!header) return undefined;
-  const m = /^(?:W\/)?"?(\d+)"?$/.exec(header.trim());
+  const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
   if (!m) throw validationError([{ path: '/headers/if-match', message: 'must be an ETag such as W/"3"' }]);
   return Number(m[1]);
 }
 
-function setEtag(ctx: Context, def: ResolvedDefinition, record: Record<string, unknown>) {
-  if (def.versioned && typeof record.version === 'number') ctx.set('ETag', `W/"${record.version}"`);
+function etagOf(def: ResolvedDefinition, record: Row | null | undefined): Record<string, string> {
+  return def.versioned && record && typeof record.version === 'number' ? { etag: `W/"${record.version}"` } : {};
+}
+
+/** Answers `{data}` with the record's ETag. */
+function answer(ctx: Context, def: ResolvedDefinition, data: unknown, status = 200): void {
+  ctx.status = status;
+  ctx.set(etagOf(def, data as Row));
+  ctx.body = { data };
 }
 
 export function authMiddleware(rt: Runtime): Middleware {
   return async (ctx: Context, next: Next) => {
+    // The schema generation is pinned for the whole request, before anything reads it.
+    ctx.state.schema = rt.schema;
     ctx.state.principal = await authenticate(rt, ctx.get('Authorization') || undefined);
     await next();
   };
@@ -87,68 +98,98 @@ export function orgMiddleware(rt: Runtime): Middleware {
   };
 }
 
-/** Generated CRUD routes for every exposed definition, each a thin call of an operation. */
+/** Runs the write in a handler, completing an Idempotency-Key reservation inside its transaction. */
+function idempotentCommit(ctx: Context, def: ResolvedDefinition, status: number, location?: (data: Row) => string) {
+  const reservation = ctx.state.idempotency as IdempotencyReservation | undefined;
+  if (!reservation) return undefined;
+  return (trx: Parameters<IdempotencyReservation['complete']>[0], data: Row | null) =>
+    reservation.complete(trx, status, { data }, { ...etagOf(def, data), ...(location && data ? { location: location(data) } : {}) });
+}
+
+/**
+ * Generated routes for every exposed definition of the starting generation (a generation may
+ * change validation and documentation, never the set of routes): CRUD, archive and restore, and
+ * the actions plugins declare.
+ */
 export function resourceRouter(rt: Runtime): Router {
   const router = new Router();
   const auth = authMiddleware(rt);
   const limit = rateLimitMiddleware(rt);
   const org = orgMiddleware(rt);
   const idempotency = idempotencyMiddleware(rt);
+  const registry = rt.schema.registry;
   // Global resources first so that `/kb/…` is never read as an organization slug.
-  const defs = [...rt.registry.exposed()].sort((a, b) => Number(a.tenant) - Number(b.tenant));
+  const defs = [...registry.exposed()].sort((a, b) => Number(a.tenant) - Number(b.tenant));
   for (const def of defs) {
-    const base = collectionPath(rt, def);
+    const base = collectionPath(registry, def);
     const item = `${base}/:id`;
     const pre: Middleware[] = def.tenant ? [auth, limit, org] : [auth, limit];
-    const parentId = (ctx: Context) => (def.parent ? ctx.params[parentParam(def)] : undefined);
-    const validators = rt.validators.get(def.name)!;
+    const target = (ctx: Context) => ({ resource: def.name, ctx: operationContext(ctx), parentId: def.parent ? ctx.params[parentParam(def)] : undefined });
+    const location = (ctx: Context) => (data: Row) => `${ctx.path.replace(/\/$/, '')}/${data.id}`;
 
+    // Collection actions before `/:id` routes so that `POST /patients/check-duplicates` is an action.
+    for (const action of rt.kernel.actionsOf(def.name)) {
+      if (action.on !== 'collection') continue;
+      router.post(`${base}/${action.name}`, ...pre, idempotency, async (ctx) => {
+        const data = await runAction(rt, { ...target(ctx), action: action.name, body: requestBody(ctx) });
+        answer(ctx, def, data);
+      });
+    }
     router.get(base, ...pre, async (ctx) => {
-      const query = parseListQuery(def, validators, readQueryString(ctx.querystring));
-      ctx.body = await listRecords(rt, def, operationContext(ctx), query, { parentId: parentId(ctx) });
+      ctx.body = await listRecords(rt, { ...target(ctx), query: readQueryString(ctx.querystring) });
     });
     router.get(item, ...pre, async (ctx) => {
-      const q = validators.getQuery(readQueryString(ctx.querystring));
-      const data = await getRecord(rt, def, operationContext(ctx), ctx.params.id, {
-        parentId: parentId(ctx),
-        includeArchived: q.include_archived === true,
-        fields: parseFields(def, q.fields as string | undefined),
-        include: parseInclude(def, q.include as string | undefined),
-      });
-      setEtag(ctx, def, data);
-      ctx.body = { data };
+      answer(ctx, def, await getRecord(rt, { ...target(ctx), id: ctx.params.id, query: readQueryString(ctx.querystring) }));
     });
     if (def.readOnlyResource) continue;
 
     router.post(base, ...pre, idempotency, async (ctx) => {
-      const data = await createRecord(rt, def, operationContext(ctx), requestBody(ctx), { parentId: parentId(ctx) });
-      ctx.status = 201;
-      ctx.set('Location', `${ctx.path.replace(/\/$/, '')}/${data.id}`);
-      setEtag(ctx, def, data);
-      ctx.body = { data };
+      const data = await createRecord(rt, { ...target(ctx), body: requestBody(ctx), commitWith: idempotentCommit(ctx, def, 201, location(ctx)) });
+      ctx.set('Location', location(ctx)(data));
+      answer(ctx, def, data, 201);
     });
+    for (const action of rt.kernel.actionsOf(def.name)) {
+      if (action.on !== 'record') continue;
+      router.post(`${item}/${action.name}`, ...pre, idempotency, async (ctx) => {
+        answer(ctx, def, await runAction(rt, { ...target(ctx), id: ctx.params.id, action: action.name, body: requestBody(ctx) }));
+      });
+    }
     if (def.appendOnly) continue;
 
     const update = async (ctx: Context) => {
-      const data = await updateRecord(rt, def, operationContext(ctx), ctx.params.id, requestBody(ctx), { parentId: parentId(ctx), ifMatch: ifMatch(ctx) });
-      setEtag(ctx, def, data);
-      ctx.body = { data };
+      answer(ctx, def, await updateRecord(rt, { ...target(ctx), id: ctx.params.id, body: requestBody(ctx), ifMatch: ifMatch(ctx) }));
     };
     router.patch(item, ...pre, update);
     router.put(item, ...pre, update);
     if (!def.archivable) continue;
 
     const archive = async (ctx: Context) => {
-      const data = await archiveRecord(rt, def, operationContext(ctx), ctx.params.id, { parentId: parentId(ctx) });
-      setEtag(ctx, def, data);
-      ctx.body = { data };
+      answer(ctx, def, await archiveRecord(rt, { ...target(ctx), id: ctx.params.id }));
     };
     router.delete(item, ...pre, archive);
     router.post(`${item}/archive`, ...pre, archive);
     router.post(`${item}/restore`, ...pre, async (ctx) => {
-      const data = await restoreRecord(rt, def, operationContext(ctx), ctx.params.id, { parentId: parentId(ctx) });
-      setEtag(ctx, def, data);
-      ctx.body = { data };
+      answer(ctx, def, await restoreRecord(rt, { ...target(ctx), id: ctx.params.id }));
+    });
+  }
+  return router;
+}
+
+/** Routes plugins serve beside the generated ones (the token exchange, …). */
+export function pluginRouter(rt: Runtime): Router {
+  const router = new Router();
+  const auth = authMiddleware(rt);
+  const limit = rateLimitMiddleware(rt);
+  const org = orgMiddleware(rt);
+  for (const route of rt.kernel.routes) {
+    const authenticated = route.authenticated !== false;
+    const path = `${route.tenant ? '/:org' : ''}${route.path}`;
+    const pre: Middleware[] = authenticated ? (route.tenant ? [auth, limit, org] : [auth, limit]) : [];
+    router[route.method](path, ...pre, async (ctx: Context) => {
+      const body = ['post', 'patch', 'put'].includes(route.method) ? requestBody(ctx) : {};
+      const out = await route.handler({ rt, ctx: authenticated ? operationContext(ctx) : null, params: { ...ctx.params }, query: readQueryString(ctx.querystring), body, ip: ctx.ip });
+      ctx.status = out.status ?? 200;
+      ctx.body = out.body;
     });
   }
   return router;

@@ -5,11 +5,10 @@ import type { Context, Next } from 'koa';
 import Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import { v7 as uuidv7 } from 'uuid';
-import { exchangeToken } from '../auth/api-keys.js';
 import type { Runtime } from '../runtime.js';
 import { errorMiddleware } from './errors.js';
 import { createMetrics } from './metrics.js';
-import { requestBody, resourceRouter } from './routes.js';
+import { pluginRouter, resourceRouter } from './routes.js';
 import { systemRouter } from './system-routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -50,11 +49,9 @@ export function createHttpApp(rt: Runtime): HttpServer {
   const api = new Router({ prefix: '/api/v1' });
   // The JSON body parser belongs to the API alone (a later admin panel parses its own bodies).
   api.use(bodyParser({ enableTypes: ['json'], jsonLimit: rt.config.bodyLimit, strict: true }));
-  api.post('/auth/token', async (ctx) => {
-    ctx.body = await exchangeToken(rt, requestBody(ctx).apiKey);
-  });
-  const resources = resourceRouter(rt);
-  api.use(resources.routes());
+  // Plugin routes first: their fixed segments (`/auth/token`) are never read as an organization.
+  api.use(pluginRouter(rt).routes());
+  api.use(resourceRouter(rt).routes());
 
   const system = systemRouter(rt, metrics);
   app.use(system.routes());

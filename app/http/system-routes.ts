@@ -15,7 +15,6 @@ const DOCS_ASSETS: Record<string, string> = {
 /** Health, metrics, the OpenAPI document and its browsable reference. No authentication. */
 export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetrics>): Router {
   const router = new Router();
-  let openapi: string | undefined;
 
   router.get('/health', async (ctx) => {
     const checks: Record<string, string> = {};
@@ -48,9 +47,9 @@ export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetri
   });
 
   router.get('/api/openapi.json', (ctx) => {
-    openapi ??= JSON.stringify(buildOpenApiDocument(rt.registry, { serverUrl: rt.config.publicUrl }));
+    const gen = rt.schema;
     ctx.type = 'application/json';
-    ctx.body = openapi;
+    ctx.body = gen.memo('openapi', () => JSON.stringify(buildOpenApiDocument(gen.registry, { serverUrl: rt.config.publicUrl })));
   });
 
   router.get('/api/docs', (ctx) => {

@@ -3,7 +3,7 @@
 // can never drift from what the server accepts and returns.
 
 import { readFileSync } from 'node:fs';
-import { STATUS_BY_CODE, type ErrorCode } from '../core/errors.js';
+import { errorCatalogue } from '../core/errors.js';
 import type { Registry } from '../core/registry.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import {
@@ -65,7 +65,7 @@ const ERROR_RESPONSES: { name: string; status: number; description: string }[] =
   { name: 'ServiceUnavailable', status: 503, description: 'The service (or one of its dependencies) is unavailable.' },
 ];
 
-const ERROR_MESSAGES: Record<ErrorCode, string> = {
+const ERROR_MESSAGES: Record<string, string> = {
   invalid_id: "'123' is not a valid id: ids are UUIDs",
   validation_error: 'The request is not valid',
   invalid_cursor: 'The cursor is invalid or malformed',
@@ -85,10 +85,10 @@ const ERROR_MESSAGES: Record<ErrorCode, string> = {
 };
 
 function errorResponse(status: number, description: string): Obj {
-  const codes = (Object.keys(STATUS_BY_CODE) as ErrorCode[]).filter((c) => STATUS_BY_CODE[c] === status);
+  const codes = [...errorCatalogue()].filter(([, info]) => info.status === status).map(([c]) => c);
   const examples: Obj = {};
   for (const code of codes) {
-    const value: Obj = { error: code, message: ERROR_MESSAGES[code], request_id: '01J8Z3V4Q2K7M5N6P8R9S0T1U2' };
+    const value: Obj = { error: code, message: ERROR_MESSAGES[code] ?? errorCatalogue().get(code)!.description, request_id: '01J8Z3V4Q2K7M5N6P8R9S0T1U2' };
     if (code === 'validation_error') value.details = [{ path: '/body/last_name', message: 'must NOT have fewer than 1 characters' }];
     if (code === 'version_conflict') value.details = [{ path: '/body/base_version', message: 'current version is 4', current_version: 4 }];
     examples[code] = { summary: code, value };
@@ -115,7 +115,7 @@ function errorResponse(status: number, description: string): Obj {
 }
 
 function errorComponents(): { schemas: Obj; responses: Obj; headers: Obj } {
-  const codes = Object.keys(STATUS_BY_CODE);
+  const codes = [...errorCatalogue().keys()];
   const schemas: Obj = {
     ErrorDetail: {
       type: 'object',

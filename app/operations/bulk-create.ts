@@ -1,11 +1,19 @@
 import { assertCan } from '../auth/ability.js';
 import { diffRecords } from '../audit/audit-writer.js';
 import { AppError, type ErrorDetail } from '../core/errors.js';
-import type { ResolvedDefinition } from '../core/types.js';
+import { HOOK_NAMES } from '../core/plugin.js';
+import { newEvent } from '../events/outbox.js';
 import type { Runtime } from '../runtime.js';
-import type { OperationContext } from './context.js';
+import { createRecord } from './create.js';
+import { assertChangeableFields } from './field-rules.js';
 import { assertReferences, type Row } from './records.js';
-import { afterCommit, duplicateError, newRow } from './write-helpers.js';
+import { openScope, type ResourceArgs } from './scope.js';
+import { committed, duplicateError, newRow } from './write-helpers.js';
+
+export interface BulkCreateArgs extends ResourceArgs {
+  items: Row[];
+  chunkSize?: number;
+}
 
 export interface BulkRowResult {
   index: number;
@@ -27,47 +35,64 @@ function failure(err: unknown): BulkRowResult['error'] {
 }
 
 /**
- * Creates many records through the same validation, reference checks and audit as one create,
- * in multi-row INSERTs of `chunkSize` inside one transaction per chunk. A chunk that hits a
- * unique conflict is replayed row by row (each in a savepoint) so that every row gets its own
- * result and the good ones are kept.
+ * Creates many records through the same validation, reference checks, audit and events as one
+ * create, in multi-row INSERTs of `chunkSize` inside one transaction per chunk. A chunk that hits
+ * a unique conflict is replayed row by row so that every row gets its own result and the good
+ * ones are kept. Resources with per-record hooks take the one-record pipeline for each row.
  */
-export async function bulkCreateRecords(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, items: Row[], opts: { chunkSize?: number } = {}): Promise<BulkCreateResult> {
+export async function bulkCreateRecords(rt: Runtime, args: BulkCreateArgs): Promise<BulkCreateResult> {
+  const { s, def } = openScope(rt, args);
+  const { ctx } = s;
   assertCan(ctx.ability, 'create', def, ctx.org?.id);
-  const validator = rt.validators.get(def.name)!;
-  const codec = rt.codecs.get(def.name)!;
+  const validator = s.gen.validators(def.name);
+  const codec = s.gen.codec(def.name);
   const results: BulkRowResult[] = [];
+  if (HOOK_NAMES.some((h) => rt.kernel.hooksFor(h, def.name, 'create').length)) {
+    // Hooks see one record at a time: such resources take the one-record pipeline per row.
+    for (const [index, body] of args.items.entries()) {
+      try {
+        const record = await createRecord(rt, { resource: args.resource, ctx, parentId: args.parentId, body });
+        results.push({ index, status: 'created', id: record.id as string });
+      } catch (err) {
+        results.push({ index, status: 'failed', error: failure(err) });
+      }
+    }
+    return summarize(args.items.length, results);
+  }
   const valid: { index: number; row: Row }[] = [];
-  items.forEach((item, index) => {
+  args.items.forEach((item, index) => {
     try {
-      valid.push({ index, row: newRow(def, ctx, validator.create({ ...item })) });
+      assertChangeableFields(rt, def, item);
+      valid.push({ index, row: newRow(def, ctx, validator.create({ ...item }), args.parentId) });
     } catch (err) {
       results.push({ index, status: 'failed', error: failure(err) });
     }
   });
-  const chunkSize = opts.chunkSize ?? 1000;
+  const insertChunk = async (chunk: { index: number; row: Row }[]) => {
+    await rt.db.knex.transaction(async (trx) => {
+      const referenced = chunk.filter((c) => Object.entries(def.fields).some(([n, f]) => f.ref && c.row[n]));
+      for (const c of referenced) await assertReferences(s, def, c.row, trx);
+      const rows = chunk.map((c) => codec.toDb(c.row));
+      const perInsert = Math.max(1, Math.floor(30000 / Math.max(1, Object.keys(rows[0]).length)));
+      for (let i = 0; i < rows.length; i += perInsert) await trx(def.table).insert(rows.slice(i, i + perInsert));
+      await rt.audit.writeMany(trx, ctx, def, 'create', chunk.map((c) => ({ id: c.row.id as string, changes: diffRecords(def, null, c.row) })));
+      const events = chunk.map((c) => newEvent(ctx, def, c.row, `${def.name}.created`, {}));
+      await rt.events.record(trx, events);
+      return events;
+    }).then((events) => rt.events.dispatch(events));
+  };
+  const chunkSize = args.chunkSize ?? 1000;
   for (let start = 0; start < valid.length; start += chunkSize) {
     const chunk = valid.slice(start, start + chunkSize);
     try {
-      await rt.db.knex.transaction(async (trx) => {
-        const referenced = chunk.filter((c) => Object.entries(def.fields).some(([n, f]) => f.ref && c.row[n]));
-        for (const c of referenced) await assertReferences(rt, def, ctx, c.row, trx);
-        const rows = chunk.map((c) => codec.toDb(c.row));
-        const perInsert = Math.max(1, Math.floor(30000 / Math.max(1, Object.keys(rows[0]).length)));
-        for (let i = 0; i < rows.length; i += perInsert) await trx(def.table).insert(rows.slice(i, i + perInsert));
-        await rt.audit.writeMany(trx, ctx, def, 'create', chunk.map((c) => ({ id: c.row.id as string, changes: diffRecords(def, null, c.row) })));
-      });
+      await insertChunk(chunk);
       for (const c of chunk) results.push({ index: c.index, status: 'created', id: c.row.id as string });
     } catch (err) {
       if (!(err instanceof AppError) && !duplicateError(def, err)) throw err;
       // Replay the chunk one row at a time so each row reports its own outcome.
       for (const c of chunk) {
         try {
-          await rt.db.knex.transaction(async (trx) => {
-            await assertReferences(rt, def, ctx, c.row, trx);
-            await trx(def.table).insert(codec.toDb(c.row));
-            await rt.audit.write(trx, ctx, def, 'create', c.row.id as string, diffRecords(def, null, c.row));
-          });
+          await insertChunk([c]);
           results.push({ index: c.index, status: 'created', id: c.row.id as string });
         } catch (rowErr) {
           results.push({ index: c.index, status: 'failed', error: failure(duplicateError(def, rowErr) ?? rowErr) });
@@ -75,8 +100,12 @@ export async function bulkCreateRecords(rt: Runtime, def: ResolvedDefinition, ct
       }
     }
   }
-  if (valid.length) await afterCommit(rt, def);
+  if (valid.length) await committed(rt, def);
+  return summarize(args.items.length, results);
+}
+
+function summarize(total: number, results: BulkRowResult[]): BulkCreateResult {
   results.sort((a, b) => a.index - b.index);
   const created = results.filter((r) => r.status === 'created').length;
-  return { total: items.length, created, failed: items.length - created, results };
+  return { total, created, failed: total - created, results };
 }

@@ -1,31 +1,42 @@
-import { assertCan, assertCanWriteFields } from '../auth/ability.js';
-import { diffRecords } from '../audit/audit-writer.js';
-import type { ResolvedDefinition } from '../core/types.js';
+import type { Knex } from 'knex';
 import type { Runtime } from '../runtime.js';
-import type { OperationContext } from './context.js';
-import { addComputed, assertParent, assertReferences, present, type Row } from './records.js';
-import { afterCommit, duplicateError, newRow } from './write-helpers.js';
+import { assertChangeableFields } from './field-rules.js';
+import { runWrite } from './pipeline.js';
+import type { Row } from './records.js';
+import { openScope, type ResourceArgs } from './scope.js';
+import { duplicateError, newRow } from './write-helpers.js';
 
-/** Validates and stores a new record, with its audit event, in one transaction. */
-export async function createRecord(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, body: Row, opts: { parentId?: string } = {}): Promise<Row> {
-  assertCan(ctx.ability, 'create', def, ctx.org?.id);
-  assertCanWriteFields(ctx.ability, 'create', def, Object.keys(body));
-  const values = rt.validators.get(def.name)!.create({ ...body });
-  const codec = rt.codecs.get(def.name)!;
-  let row: Row;
+export interface CreateArgs extends ResourceArgs {
+  body: Row;
+  /** Runs inside the write's transaction with the record as answered (the idempotency record). */
+  commitWith?: (trx: Knex.Transaction, answered: Row | null) => Promise<void>;
+}
+
+/** Validates and stores a new record, with its audit row and `<resource>.created` event, in one transaction. */
+export async function createRecord(rt: Runtime, args: CreateArgs): Promise<Row> {
+  const { s, def } = openScope(rt, args);
+  const validators = s.gen.validators(def.name);
+  const codec = s.gen.codec(def.name);
+  assertChangeableFields(rt, def, args.body);
   try {
-    row = await rt.db.knex.transaction(async (trx) => {
-      await assertParent(rt, def, ctx, opts.parentId, trx);
-      await assertReferences(rt, def, ctx, values, trx);
-      const fresh = newRow(def, ctx, values, opts.parentId);
-      await trx(def.table).insert(codec.toDb(fresh));
-      await rt.audit.write(trx, ctx, def, 'create', fresh.id as string, diffRecords(def, null, fresh));
-      return fresh;
+    const { answered } = await runWrite(s, {
+      operation: 'create',
+      ability: 'create',
+      def,
+      input: args.body,
+      fieldAccess: 'create',
+      validate: (input) => validators.create({ ...input }),
+      parentId: args.parentId,
+      event: 'created',
+      commitWith: args.commitWith,
+      async write(state, trx) {
+        const fresh = newRow(def, s.ctx, state.data, args.parentId);
+        await trx(def.table).insert(codec.toDb(fresh));
+        return fresh;
+      },
     });
+    return answered!;
   } catch (err) {
     throw duplicateError(def, err) ?? err;
   }
-  await afterCommit(rt, def);
-  addComputed(def, [row]);
-  return present(def, ctx, row);
 }

@@ -1,4 +1,9 @@
-import type { FilterOperator } from '../core/types.js';
+import { filterOperators } from '../core/define.js';
+import { validationError, type ErrorDetail } from '../core/errors.js';
+import { DEFAULT_PAGE_SIZE } from '../core/limits.js';
+import type { DefinitionValidators } from '../core/schema-generation.js';
+import type { FilterOperator, ResolvedDefinition } from '../core/types.js';
+import { decodeCursor } from './cursor.js';
 
 export interface Filter {
   field: string;
@@ -11,7 +16,7 @@ export interface SortKey {
   desc: boolean;
 }
 
-/** A list request, already parsed and validated; built by REST, the admin or a job alike. */
+/** A list request after every rule of the definition was checked; only compileListQuery makes one. */
 export interface ListQuery {
   filters: Filter[];
   search?: string;
@@ -34,5 +39,88 @@ export interface Cursor {
   id: string;
 }
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 100;
+
+const PARAM = /^([a-z][a-z0-9_]*)(?:\[([a-z]+)\])?$/;
+
+function parseSort(def: ResolvedDefinition, raw: string | undefined): SortKey[] {
+  const spec = raw ?? def.defaultSort;
+  const keys: SortKey[] = [];
+  const problems: ErrorDetail[] = [];
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const desc = part.startsWith('-');
+    const field = desc ? part.slice(1) : part;
+    const col = def.columns.find((c) => c.name === field);
+    if (!col) problems.push({ path: '/query/sort', message: `unknown field '${field}'` });
+    else if (!col.field.sort && field !== 'id') problems.push({ path: '/query/sort', message: `'${field}' is not sortable` });
+    else if (field !== 'id' && !keys.some((k) => k.field === field)) keys.push({ field, desc });
+  }
+  if (problems.length) throw validationError(problems);
+  if (!keys.length) throw validationError([{ path: '/query/sort', message: 'names no field' }]);
+  return keys;
+}
+
+/** Validates `?fields=` against what the resource returns. */
+export function parseFields(def: ResolvedDefinition, raw: unknown): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = String(raw).split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !def.outputFields.includes(n));
+  if (unknown.length) {
+    throw validationError(unknown.map((n) => ({ path: '/query/fields', message: `unknown field '${n}'` })));
+  }
+  return ['id', ...names.filter((n) => n !== 'id')];
+}
+
+/** Validates `?include=` against the declared relations. */
+export function parseInclude(def: ResolvedDefinition, raw: unknown): string[] {
+  if (!raw) return [];
+  const names = [...new Set(String(raw).split(',').map((s) => s.trim()).filter(Boolean))];
+  const unknown = names.filter((n) => !def.belongsTo[n] && !def.hasMany?.[n]);
+  if (unknown.length) {
+    const known = [...Object.keys(def.belongsTo), ...Object.keys(def.hasMany ?? {})];
+    throw validationError(unknown.map((n) => ({ path: '/query/include', message: `unknown relation '${n}'${known.length ? ` (known: ${known.join(', ')})` : ''}` })));
+  }
+  return names;
+}
+
+/**
+ * Compiles a plain query object (`{status: 'open', 'created_at[gte]': '2026-01-01', limit: '20'}`,
+ * strings as from a URL or typed values) into a ListQuery, checking every rule of the definition:
+ * known and filterable fields, allowed operators, value types, sortable fields, limit bounds,
+ * relations, fields and the cursor. Every problem is a `validation_error` whose details name the
+ * input (`/query/status`), whoever the caller is.
+ */
+export function compileListQuery(def: ResolvedDefinition, validators: DefinitionValidators, raw: Record<string, unknown>): ListQuery {
+  const q = validators.listQuery({ ...raw });
+  const problems: ErrorDetail[] = [];
+  if (q.limit !== undefined && q.page_size !== undefined) problems.push({ path: '/query/page_size', message: 'use either limit or page_size' });
+  if (q.offset !== undefined && q.page !== undefined) problems.push({ path: '/query/page', message: 'use either offset or page' });
+  if (q.after !== undefined && (q.offset !== undefined || q.page !== undefined)) problems.push({ path: '/query/after', message: 'a cursor cannot be combined with offset or page' });
+  if (q.count !== undefined && q.after === undefined) problems.push({ path: '/query/count', message: 'applies only with after (offset pages always carry total_count)' });
+  if (problems.length) throw validationError(problems);
+
+  const limit = (q.limit ?? q.page_size ?? DEFAULT_PAGE_SIZE) as number;
+  const offset = q.page !== undefined ? ((q.page as number) - 1) * limit : ((q.offset as number | undefined) ?? 0);
+  const sort = parseSort(def, q.sort as string | undefined);
+
+  const filters: Filter[] = [];
+  for (const [key, value] of Object.entries(q)) {
+    const m = PARAM.exec(key);
+    if (!m) continue;
+    const [, field, op = 'eq'] = m;
+    const col = def.columns.find((c) => c.name === field);
+    if (!col || !filterOperators(col.field).includes(op as FilterOperator)) continue; // paging/sort keys
+    filters.push({ field, op: op as FilterOperator, value });
+  }
+  return {
+    filters,
+    search: q.search as string | undefined,
+    sort,
+    fields: parseFields(def, q.fields),
+    include: parseInclude(def, q.include),
+    includeArchived: q.include_archived === true,
+    limit,
+    offset,
+    after: q.after !== undefined ? decodeCursor(q.after as string, sort, def) : undefined,
+    count: q.after === undefined ? true : q.count === true,
+  };
+}

@@ -1,12 +1,16 @@
 import { assertCan, canReadField } from '../auth/ability.js';
 import { AppError } from '../core/errors.js';
-import type { ResolvedDefinition } from '../core/types.js';
 import type { Runtime } from '../runtime.js';
-import type { OperationContext } from './context.js';
 import { encodeCursor } from './cursor.js';
-import type { ListQuery } from './list-query.js';
+import { compileListQuery } from './list-query.js';
 import { applyFilters, applyKeyset, applySearch, applySort } from './query-builder.js';
 import { addComputed, assertParent, baseQuery, embedRelations, presenter, type Row } from './records.js';
+import { openScope, type ResourceArgs } from './scope.js';
+
+export interface ListArgs extends ResourceArgs {
+  /** The list query as a plain object: `{status: 'open', limit: '20', 'created_at[gte]': '…'}`. */
+  query: Record<string, unknown>;
+}
 
 export interface ListResult {
   data: Row[];
@@ -22,30 +26,35 @@ export interface ListResult {
  * requests over an unchanged table neither recount nor re-read, and any committed write
  * invalidates both. Permissions, field selection and read audit still apply on every request.
  */
-export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, q: ListQuery, opts: { parentId?: string } = {}): Promise<ListResult> {
+export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResult> {
+  const { s, def } = openScope(rt, args);
+  const { ctx } = s;
   assertCan(ctx.ability, 'read', def, ctx.org?.id);
-  await assertParent(rt, def, ctx, opts.parentId);
+  const q = compileListQuery(def, s.gen.validators(def.name), args.query);
+  await assertParent(s, def, args.parentId);
   // Filtering or sorting on a field the caller may not read would reveal it (the sort order and
   // the cursor carry sort values); search simply skips such fields.
   for (const f of q.filters) {
     if (!canReadField(ctx.ability, def, f.field)) {
-      throw new AppError('forbidden', `Filtering on '${f.field}' needs the '${def.scope}:sensitive' scope`);
+      throw new AppError('forbidden', `Filtering on '${f.field}' needs the '${def.scope}:sensitive' scope`, [{ path: `/query/${f.field}`, message: 'needs the sensitive scope' }]);
     }
   }
   for (const k of q.sort) {
     if (!canReadField(ctx.ability, def, k.field)) {
-      throw new AppError('forbidden', `Sorting on '${k.field}' needs the '${def.scope}:sensitive' scope`);
+      throw new AppError('forbidden', `Sorting on '${k.field}' needs the '${def.scope}:sensitive' scope`, [{ path: '/query/sort', message: `'${k.field}' needs the sensitive scope` }]);
     }
   }
-  const searchFields = def.searchFields.filter((s) => canReadField(ctx.ability, def, s.name));
-  const codec = rt.codecs.get(def.name)!;
-  const searchIndexes = !!q.search && searchFields.every((s) => s.mode === 'prefix');
-  const qb = baseQuery(rt, def, ctx, 'read', undefined, { parentId: opts.parentId, includeArchived: q.includeArchived, searchIndexes });
-  applyFilters(qb, def, q.filters, codec, rt.db.dialect);
-  if (q.search) applySearch(qb, def, q.search, rt.db.dialect, searchFields);
+  const searchFields = def.searchFields.filter((f) => canReadField(ctx.ability, def, f.name));
+  const codec = s.gen.codec(def.name);
+  const dialect = rt.db.dialect;
+  const searchIndexes = !!q.search && searchFields.every((f) => f.mode === 'prefix');
+  const qb = baseQuery(s, def, 'read', undefined, { parentId: args.parentId, includeArchived: q.includeArchived, searchIndexes });
+  applyFilters(qb, def, q.filters, codec, dialect);
+  if (q.search) applySearch(qb, def, q.search, dialect, searchFields);
 
   // One generation for the whole request: the total and the page describe the same table state.
-  const generation = await rt.generations.current(def.table);
+  // Inside a caller's transaction nothing is cached: it may see its own uncommitted writes.
+  const generation = ctx.transaction ? null : await rt.generations.current(def.table);
   let total: number | undefined;
   if (q.count) {
     const countQuery = qb.clone().count({ n: '*' }).first();
@@ -53,7 +62,7 @@ export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: Ope
   }
 
   if (q.after) applyKeyset(qb, q.sort, q.after, codec);
-  applySort(qb, q.sort, rt.db.dialect);
+  applySort(qb, q.sort, dialect);
   qb.limit(q.limit + 1);
   if (!q.after && q.offset) qb.offset(q.offset);
   const fetchPage = async () => {
@@ -65,7 +74,7 @@ export async function listRecords(rt: Runtime, def: ResolvedDefinition, ctx: Ope
   };
   // Embedding relations reads other tables (and writes into the rows), so such pages are not cached.
   const { rows, hasNext } = q.include.length ? await fetchPage() : await rt.pages.through(def.table, generation, qb, fetchPage);
-  if (q.include.length) await embedRelations(rt, def, ctx, rows, q.include);
+  if (q.include.length) await embedRelations(s, def, rows, q.include);
   if (def.auditReads && rows.length) rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id) });
 
   const last = rows[rows.length - 1];

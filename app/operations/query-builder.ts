@@ -1,7 +1,6 @@
 import type { ResolvedDefinition } from '../core/types.js';
-import type { RecordCodec } from '../db/codec.js';
-import type { Dialect } from '../db/connection.js';
-import { searchExpression } from '../db/schema-sync.js';
+import type { RecordCodec } from '../core/schema-generation.js';
+import type { Dialect } from '../db/dialect.js';
 import type { Cursor, Filter, SortKey } from './list-query.js';
 
 /** The subset of the (knex or Objection) query builder these helpers use. */
@@ -23,8 +22,7 @@ export function applyFilters(qb: WhereBuilder, def: ResolvedDefinition, filters:
     const c = col(f.field);
     if (type === 'string[]' && f.op === 'eq') {
       // Membership: the list holds this value.
-      if (dialect === 'postgres') qb.whereRaw(`${c} @> ?::jsonb`, [JSON.stringify([f.value])]);
-      else qb.whereRaw(`exists (select 1 from json_each(${c}) where json_each.value = ?)`, [f.value]);
+      qb.whereRaw(dialect.arrayContains(f.field), [dialect.arrayMemberBinding(f.value)]);
       continue;
     }
     const v = (x: unknown) => codec.scalarToDb(f.field, x);
@@ -41,7 +39,7 @@ export function applyFilters(qb: WhereBuilder, def: ResolvedDefinition, filters:
       case 'like': {
         const raw = String(f.value);
         const pattern = raw.includes('%') ? raw : `%${raw}%`;
-        qb.whereRaw(dialect === 'postgres' ? `${c}::text ilike ?` : `${c} like ?`, [pattern]);
+        qb.whereRaw(dialect.likeMatch(f.field), [pattern]);
         break;
       }
     }
@@ -64,13 +62,10 @@ export function applySearch(qb: WhereBuilder, def: ResolvedDefinition, search: s
     for (const s of fields) {
       const isArray = def.fields[s.name].type === 'string[]';
       if (s.mode === 'prefix') {
-        parts.push(`${searchExpression(s.name, dialect)} like ? escape '\\'`);
-        bindings.push(`${dialect === 'postgres' ? word.toLowerCase() : word}%`);
-      } else if (dialect === 'postgres') {
-        parts.push(`${col(s.name)}${isArray ? '::text' : ''} ilike ? escape '\\'`);
-        bindings.push(`%${word}%`);
+        parts.push(`${dialect.searchExpression(s.name)} like ? escape '\\'`);
+        bindings.push(dialect.prefixPattern(word));
       } else {
-        parts.push(`${col(s.name)} like ? escape '\\'`);
+        parts.push(dialect.containsMatch(s.name, isArray));
         bindings.push(`%${word}%`);
       }
     }
@@ -80,11 +75,7 @@ export function applySearch(qb: WhereBuilder, def: ResolvedDefinition, search: s
 
 /** ORDER BY with the id as the last tie-breaker. Nulls sort as the smallest value on both databases. */
 export function applySort(qb: WhereBuilder, sort: SortKey[], dialect: Dialect): void {
-  const parts = sort.map((s) => {
-    const dir = s.desc ? 'desc' : 'asc';
-    const nulls = dialect === 'postgres' ? (s.desc ? ' nulls last' : ' nulls first') : '';
-    return `${col(s.field)} ${dir}${nulls}`;
-  });
+  const parts = sort.map((s) => dialect.orderTerm(s.field, s.desc));
   parts.push(`${col('id')} asc`);
   qb.orderByRaw(parts.join(', '));
 }

@@ -1,16 +1,34 @@
 import type { Knex } from 'knex';
-import { AppError, notFound, validationError } from '../core/errors.js';
+import { assertCan, rowConditions, type Action } from '../auth/ability.js';
+import type { OperationContext } from '../core/context.js';
+import { AppError, notFound } from '../core/errors.js';
 import { isUuid } from '../core/ids.js';
+import { buildModels } from '../db/models.js';
+import { MAX_EMBEDDED_CHILDREN } from '../core/limits.js';
+import type { SchemaGeneration } from '../core/schema-generation.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import type { Runtime } from '../runtime.js';
-import { assertCan, rowConditions, type Action } from '../auth/ability.js';
-import { readableFor, type OperationContext } from './context.js';
+import { readableFor } from './context.js';
 
 export type Row = Record<string, unknown>;
 
+/** What every operation step needs: the runtime, the caller and the schema generation it runs on. */
+export interface Scope {
+  rt: Runtime;
+  ctx: OperationContext;
+  gen: SchemaGeneration;
+}
+
+/**
+ * Where the scope's queries run: the caller's transaction when the operation joined one (SQLite
+ * has a single connection, so a query beside an open transaction would wait for it forever).
+ */
+export function connection(s: Scope): Knex {
+  return s.ctx.transaction ?? s.rt.db.knex;
+}
 
 export function assertUuid(id: string, what = 'id'): void {
-  if (!isUuid(id)) throw new AppError('invalid_id', `'${id}' is not a valid ${what}: ids are UUIDs`, [{ path: `/path/${what}`, message: 'must be a UUID' }]);
+  if (!isUuid(id)) throw new AppError('invalid_id', `'${String(id).slice(0, 100)}' is not a valid ${what}: ids are UUIDs`, [{ path: `/path/${what}`, message: 'must be a UUID' }]);
 }
 
 export function humanName(def: ResolvedDefinition): string {
@@ -23,19 +41,16 @@ export function humanName(def: ResolvedDefinition): string {
  * rows to the context's organization, to the ability's row conditions, to the parent record for
  * nested resources, and (unless asked) to records that are not archived.
  */
-export function baseQuery(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, action: Action, trx?: Knex, opts: { parentId?: string; includeArchived?: boolean; searchIndexes?: boolean } = {}) {
+export function baseQuery(s: Scope, def: ResolvedDefinition, action: Action, trx?: Knex, opts: { parentId?: string; includeArchived?: boolean; searchIndexes?: boolean } = {}) {
   // Plain knex rather than the Objection model: the API reads rows, not model instances, and
   // instantiating a model per row costs more than the query on SQLite.
-  const qb: any = (trx ?? rt.db.knex)(def.table);
-  // For an indexed prefix search on SQLite, the tenant terms are written `+col` so the planner
-  // leaves the org index alone and probes each search field's NOCASE index (a MULTI-INDEX OR);
-  // the org terms still filter every row.
-  const plus = opts.searchIndexes && rt.db.dialect === 'sqlite' ? '+' : '';
+  const qb: any = (trx ?? connection(s))(def.table);
+  const plus = opts.searchIndexes ? s.rt.db.dialect.tenantTermPrefixForSearch : '';
   if (def.tenant) {
-    if (!ctx.org) throw new Error(`operation on tenant resource '${def.name}' without an organization`);
-    qb.whereRaw(`${plus}"${def.table}"."org_id" = ?`, [ctx.org.id]);
+    if (!s.ctx.org) throw new Error(`operation on tenant resource '${def.name}' without an organization`);
+    qb.whereRaw(`${plus}"${def.table}"."org_id" = ?`, [s.ctx.org.id]);
   }
-  const conditions = rowConditions(ctx.ability, action, def);
+  const conditions = rowConditions(s.ctx.ability, action, def);
   if (conditions === null) throw new AppError('forbidden', `This key may not ${action} ${def.path}`);
   for (const [column, values] of Object.entries(conditions)) {
     qb.whereRaw(`${plus}"${def.table}"."${column}" in (${values.map(() => '?').join(', ')})`, values);
@@ -45,23 +60,45 @@ export function baseQuery(rt: Runtime, def: ResolvedDefinition, ctx: OperationCo
   return qb;
 }
 
+/**
+ * An Objection query over a resource, limited to the scope's organization and to records that are
+ * not archived: the data access of plugins and hooks, with the relations their definitions declare
+ * (`withGraphFetched('primary_provider')`). The API's own reads use plain knex (no model instances).
+ */
+export function modelQuery(s: Scope, resource: string, trx?: Knex) {
+  const def = s.gen.registry.get(resource);
+  const models = s.gen.memo('objection-models', () => buildModels(s.gen.registry, s.rt.db.knex));
+  const q = models.get(resource)!.query(trx ?? connection(s));
+  if (def.tenant) {
+    if (!s.ctx.org) throw new Error(`query of tenant resource '${def.name}' without an organization`);
+    q.where(`${def.table}.org_id`, s.ctx.org.id);
+  }
+  if (def.archivable) q.whereNull(`${def.table}.deleted_at`);
+  return q;
+}
+
 /** Reads one stored row (API form) or throws not_found; another org's row is simply not found. */
-export async function loadRow(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, id: string, opts: { trx?: Knex; parentId?: string; includeArchived?: boolean; action?: Action; forUpdate?: boolean } = {}): Promise<Row> {
+export async function loadRow(s: Scope, def: ResolvedDefinition, id: string, opts: { trx?: Knex; parentId?: string; includeArchived?: boolean; action?: Action; forUpdate?: boolean } = {}): Promise<Row> {
   assertUuid(id);
-  const qb = baseQuery(rt, def, ctx, opts.action ?? 'read', opts.trx, opts).where(`${def.table}.id`, id).first();
-  if (opts.forUpdate && rt.db.dialect === 'postgres') qb.forUpdate();
+  const qb = baseQuery(s, def, opts.action ?? 'read', opts.trx, opts).where(`${def.table}.id`, id).first();
+  if (opts.forUpdate && s.rt.db.dialect.locksRowsForUpdate) qb.forUpdate();
   const row = (await qb) as Row | undefined;
   if (!row) throw notFound(humanName(def));
-  return rt.codecs.get(def.name)!.fromDb(row);
+  return s.gen.codec(def.name).fromDb(row);
+}
+
+/** The URL parameter naming a nested resource's parent id (`ticket_id`). */
+export function parentParam(def: ResolvedDefinition): string {
+  return `${def.parent!.resource.replace(/-/g, '_')}_id`;
 }
 
 /** Confirms a nested resource's parent exists and is visible to the caller. */
-export async function assertParent(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, parentId: string | undefined, trx?: Knex): Promise<void> {
+export async function assertParent(s: Scope, def: ResolvedDefinition, parentId: string | undefined, trx?: Knex): Promise<void> {
   if (!def.parent) return;
-  if (!parentId) throw new Error(`nested resource '${def.name}' needs its parent id`);
-  const parentDef = rt.registry.get(def.parent.resource);
-  assertUuid(parentId, `${def.parent.resource.replace(/-/g, '_')}_id`);
-  await loadRow(rt, parentDef, ctx, parentId, { trx });
+  if (parentId === undefined) throw new Error(`nested resource '${def.name}' needs its parent id`);
+  const parentDef = s.gen.registry.get(def.parent.resource);
+  assertUuid(parentId, parentParam(def));
+  await loadRow(s, parentDef, parentId, { trx });
 }
 
 /** Adds computed fields, for a whole page at once. */
@@ -96,51 +133,31 @@ export function present(def: ResolvedDefinition, ctx: OperationContext, row: Row
   return presenter(def, ctx, selected)(row);
 }
 
-/** Validates `?fields=` against what the resource returns. */
-export function parseFields(def: ResolvedDefinition, raw: string | undefined): string[] | undefined {
-  if (raw === undefined) return undefined;
-  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = names.filter((n) => !def.outputFields.includes(n));
-  if (unknown.length) {
-    throw validationError(unknown.map((n) => ({ path: '/query/fields', message: `unknown field '${n}'` })));
-  }
-  return ['id', ...names.filter((n) => n !== 'id')];
-}
-
-/** Validates `?include=` against the declared relations. */
-export function parseInclude(def: ResolvedDefinition, raw: string | undefined): string[] {
-  if (!raw) return [];
-  const names = [...new Set(raw.split(',').map((s) => s.trim()).filter(Boolean))];
-  const unknown = names.filter((n) => !def.belongsTo[n] && !def.hasMany?.[n]);
-  if (unknown.length) {
-    const known = [...Object.keys(def.belongsTo), ...Object.keys(def.hasMany ?? {})];
-    throw validationError(unknown.map((n) => ({ path: '/query/include', message: `unknown relation '${n}'${known.length ? ` (known: ${known.join(', ')})` : ''}` })));
-  }
-  return names;
-}
-
 /** Records embedded with `?include=` are read like any other: audited when their resource audits reads. */
-function auditEmbeddedReads(rt: Runtime, ctx: OperationContext, def: ResolvedDefinition, rel: string, target: ResolvedDefinition, ids: string[]): void {
+function auditEmbeddedReads(s: Scope, def: ResolvedDefinition, rel: string, target: ResolvedDefinition, ids: string[]): void {
   if (!target.auditReads) return;
-  for (const id of ids) rt.audit.read(ctx, target, 'read', id, { via: `${def.name}.${rel}` });
+  for (const id of ids) s.rt.audit.read(s.ctx, target, 'read', id, { via: `${def.name}.${rel}` });
 }
 
 /**
  * Embeds relations for a page of rows with one query per relation (never one per row). The
- * embedded records obey the caller's abilities like any other read.
+ * embedded records obey the caller's abilities like any other read. A has-many relation embeds
+ * at most MAX_EMBEDDED_CHILDREN children per record, oldest first; the rest are paged at the
+ * children's own route.
  */
-export async function embedRelations(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, rows: Row[], include: string[]): Promise<void> {
+export async function embedRelations(s: Scope, def: ResolvedDefinition, rows: Row[], include: string[]): Promise<void> {
+  const { ctx, gen } = s;
   for (const rel of include) {
     const belongs = def.belongsTo[rel];
     if (belongs) {
-      const target = rt.registry.get(belongs.resource);
+      const target = gen.registry.get(belongs.resource);
       assertCan(ctx.ability, 'read', target, ctx.org?.id);
       const ids = [...new Set(rows.map((r) => r[belongs.field]).filter((v): v is string => typeof v === 'string'))];
-      const found = ids.length ? ((await baseQuery(rt, target, ctx, 'read', undefined, { includeArchived: true }).whereIn(`${target.table}.id`, ids)) as Row[]) : [];
-      const codec = rt.codecs.get(target.name)!;
+      const found = ids.length ? ((await baseQuery(s, target, 'read', undefined, { includeArchived: true }).whereIn(`${target.table}.id`, ids)) as Row[]) : [];
+      const codec = gen.codec(target.name);
       const byId = new Map(found.map((r) => [r.id as string, codec.fromDb(r)]));
       addComputed(target, [...byId.values()]);
-      auditEmbeddedReads(rt, ctx, def, rel, target, [...byId.keys()]);
+      auditEmbeddedReads(s, def, rel, target, [...byId.keys()]);
       const shape = presenter(target, ctx);
       for (const row of rows) {
         const hit = byId.get(row[belongs.field] as string);
@@ -149,14 +166,12 @@ export async function embedRelations(rt: Runtime, def: ResolvedDefinition, ctx: 
       continue;
     }
     const many = def.hasMany![rel];
-    const child = rt.registry.get(many.resource);
+    const child = gen.registry.get(many.resource);
     assertCan(ctx.ability, 'read', child, ctx.org?.id);
     const ids = rows.map((r) => r.id as string);
-    const codec = rt.codecs.get(child.name)!;
-    const children = ids.length
-      ? ((await baseQuery(rt, child, ctx, 'read').whereIn(`${child.table}.${many.foreignKey}`, ids).orderBy([{ column: `${child.table}.created_at` }, { column: `${child.table}.id` }])) as Row[])
-      : [];
-    auditEmbeddedReads(rt, ctx, def, rel, child, children.map((c) => c.id as string));
+    const codec = gen.codec(child.name);
+    const children = ids.length ? await firstChildren(s, child, many.foreignKey, ids) : [];
+    auditEmbeddedReads(s, def, rel, child, children.map((c) => c.id as string));
     const grouped = new Map<string, Row[]>();
     for (const c of children) {
       const decoded = codec.fromDb(c);
@@ -172,20 +187,31 @@ export async function embedRelations(rt: Runtime, def: ResolvedDefinition, ctx: 
   }
 }
 
+/** The first MAX_EMBEDDED_CHILDREN children of each parent, in one windowed query. */
+async function firstChildren(s: Scope, child: ResolvedDefinition, foreignKey: string, parentIds: string[]): Promise<Row[]> {
+  const inner = baseQuery(s, child, 'read')
+    .whereIn(`${child.table}.${foreignKey}`, parentIds)
+    .select(`${child.table}.*`)
+    .select(s.rt.db.knex.raw(`row_number() over (partition by "${child.table}"."${foreignKey}" order by "${child.table}"."created_at", "${child.table}"."id") as embed_rank`));
+  const ranked = (await connection(s).from(inner.as('ranked')).where('embed_rank', '<=', MAX_EMBEDDED_CHILDREN).orderBy([{ column: 'created_at' }, { column: 'id' }])) as Row[];
+  for (const r of ranked) delete r.embed_rank;
+  return ranked;
+}
+
 /**
  * Checks that every reference in a write points at a record the caller can see in the same
  * organization: one query per referenced resource.
  */
-export async function assertReferences(rt: Runtime, def: ResolvedDefinition, ctx: OperationContext, values: Row, trx: Knex): Promise<void> {
+export async function assertReferences(s: Scope, def: ResolvedDefinition, values: Row, trx: Knex): Promise<void> {
   const problems: { path: string; message: string }[] = [];
   for (const [name, field] of Object.entries(def.fields)) {
     if (!field.ref || name === def.parent?.field) continue;
     const value = values[name];
     if (typeof value !== 'string') continue;
-    const target = rt.registry.get(field.ref);
+    const target = s.gen.registry.get(field.ref);
     // Existence within the organization only: linking needs no read scope on the target.
     const q = trx(target.table).where('id', value).select('id').first();
-    if (target.tenant) q.where('org_id', ctx.org!.id);
+    if (target.tenant) q.where('org_id', s.ctx.org!.id);
     if (target.archivable) q.whereNull('deleted_at');
     const found = await q;
     if (!found) problems.push({ path: `/body/${name}`, message: `no ${humanName(target).toLowerCase()} with id '${value}'` });

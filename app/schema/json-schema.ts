@@ -1,4 +1,5 @@
 import { filterOperators } from '../core/define.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../core/limits.js';
 import type { FieldDefinition, FilterOperator, ResolvedDefinition } from '../core/types.js';
 
 export type JsonSchema = Record<string, any>;
@@ -96,7 +97,7 @@ export function createSchema(def: ResolvedDefinition): JsonSchema {
     const base = valueSchema(field, true);
     if (field.default !== undefined) base.default = field.default;
     properties[name] = field.required ? base : nullable(base);
-    if (field.required) required.push(name);
+    if (field.required && !field.defaultFrom) required.push(name);
   }
   return { type: 'object', properties, required, additionalProperties: false };
 }
@@ -146,10 +147,10 @@ export function filterParams(def: ResolvedDefinition): { name: string; field: st
 /** The list route's query: paging, sorting, selection and every filter. Unknown keys are errors. */
 export function listQuerySchema(def: ResolvedDefinition): JsonSchema {
   const properties: JsonSchema = {
-    limit: { type: 'integer', minimum: 1, maximum: 100, description: 'Page size (default 50, max 100).' },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, description: `Page size (default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}).` },
     offset: { type: 'integer', minimum: 0, description: 'Rows to skip (offset mode).' },
     page: { type: 'integer', minimum: 1, description: '1-based page number (alternative to offset).' },
-    page_size: { type: 'integer', minimum: 1, maximum: 100, description: 'Page size with page (default 50, max 100).' },
+    page_size: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, description: `Page size with page (default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}).` },
     sort: { type: 'string', maxLength: 200, description: 'Comma-separated sortable fields; a leading - sorts descending.' },
     fields: { type: 'string', maxLength: 2000, description: 'Comma-separated fields to return (id is always returned).' },
     include: { type: 'string', maxLength: 200, description: 'Comma-separated relations to embed.' },

@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsPkg from 'ajv-formats';
 import { validationError, type ErrorDetail } from '../core/errors.js';
+import type { DefinitionValidators } from '../core/schema-generation.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import { createSchema, getQuerySchema, listQuerySchema, updateSchema } from './json-schema.js';
 
@@ -75,13 +76,8 @@ export function toDetails(errors: ErrorObject[] | null | undefined, root: '/body
   return details;
 }
 
-/** Compiled validators for one definition; compiled once at start. */
-export interface DefinitionValidators {
-  create(body: Record<string, unknown>): Record<string, unknown>;
-  update(body: Record<string, unknown>): Record<string, unknown>;
-  listQuery(query: Record<string, unknown>): Record<string, unknown>;
-  getQuery(query: Record<string, unknown>): Record<string, unknown>;
-}
+/** Compiled validators for one definition; compiled once per schema generation. */
+export type { DefinitionValidators } from '../core/schema-generation.js';
 
 /** PostgreSQL text and jsonb cannot hold U+0000: it is refused in every input, on every database alike. */
 function nulDetails(value: unknown, path: string, out: ErrorDetail[]): void {
@@ -147,4 +143,10 @@ export function compileValidators(def: ResolvedDefinition): DefinitionValidators
     listQuery: (query) => run(listQuery, query, '/query'),
     getQuery: (query) => run(getQuery, query, '/query'),
   };
+}
+
+/** The body check of a plugin action: its declared JSON Schema, no unknown fields, defaults filled. */
+export function compileInputSchema(schema: Record<string, unknown>): (input: Record<string, unknown>) => Record<string, unknown> {
+  const fn = createAjv.compile({ additionalProperties: false, ...schema, type: 'object' });
+  return (input) => run(fn, input, '/body');
 }

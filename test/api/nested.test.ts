@@ -87,10 +87,19 @@ describe('Nested and append-only resources', () => {
       expect(ids((await list(f, `tickets/${ticket.id}/comments?search=Intruder`)).data)).to.deep.equal([]);
     });
 
-    it('requires the author and a non-empty body', async () => {
-      const res = await f.s.api('POST', `${f.base}/tickets/${ticket.id}/comments`, { key: f.key, body: { body: '' } });
+    it('requires a non-empty body and a non-empty author when one is sent', async () => {
+      const res = await f.s.api('POST', `${f.base}/tickets/${ticket.id}/comments`, { key: f.key, body: { body: '', author: '' } });
       expectError(res, 400, 'validation_error');
       expect(detailPaths(res)).to.have.members(['/body/author', '/body/body']);
+    });
+
+    it('makes the calling partner the author of a comment, and the requester of a ticket, when left out', async () => {
+      const written = await create(f, `tickets/${ticket.id}/comments`, { body: 'Looking into it' });
+      expect(written.author).to.equal('Test Partner');
+      const opened = await create(f, 'tickets', { subject: 'Fax server down' });
+      expect(opened.requester).to.equal('Test Partner');
+      const named = await create(f, 'tickets', { subject: 'Printer jam', requester: 'front.desk@example.com' });
+      expect(named.requester).to.equal('front.desk@example.com');
     });
   });
 

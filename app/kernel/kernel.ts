@@ -1,0 +1,143 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { registerErrorCodes } from '../core/errors.js';
+import {
+  HOOK_NAMES,
+  type ActionDefinition,
+  type Hook,
+  type HookName,
+  type HookRegistration,
+  type JobDeclaration,
+  type PluginDefinition,
+  type PluginRoute,
+  type SchemaSource,
+  type Subscription,
+  type WriteOperation,
+} from '../core/plugin.js';
+import type { EntityDefinition } from '../core/types.js';
+
+const KEBAB = /^[a-z][a-z0-9-]*$/;
+/** Segments the generated record routes already use after `/{id}/`. */
+const BUILT_IN_RECORD_SEGMENTS = ['archive', 'restore'];
+
+/**
+ * Everything the loaded plugins contribute, indexed for the hot path: hooks by name, resource
+ * and operation; actions by resource; subscribers by event type.
+ */
+export class Kernel {
+  readonly plugins: PluginDefinition[] = [];
+  readonly definitions: EntityDefinition[] = [];
+  readonly routes: (PluginRoute & { plugin: string })[] = [];
+  readonly jobs = new Map<string, JobDeclaration & { plugin: string }>();
+  readonly schemaSources: (SchemaSource & { plugin: string })[] = [];
+  readonly reservedNames = new Set<string>();
+  private readonly hooks: Record<HookName, HookRegistration[]> = { beforeValidate: [], beforeChange: [], afterChange: [], afterCommit: [] };
+  private readonly hookCache = new Map<string, Hook[]>();
+  private readonly actionsByResource = new Map<string, ActionDefinition[]>();
+  private readonly subscribers = new Map<string, Subscription[]>();
+
+  constructor(plugins: readonly PluginDefinition[]) {
+    for (const plugin of plugins) this.add(plugin);
+  }
+
+  private add(plugin: PluginDefinition): void {
+    const owner = `plugin '${plugin.name}'`;
+    if (!plugin.name || !KEBAB.test(plugin.name)) throw new Error(`a plugin needs a kebab-case name, got '${plugin.name}'`);
+    if (this.plugins.some((p) => p.name === plugin.name)) throw new Error(`${owner} is loaded twice`);
+    this.plugins.push(plugin);
+    if (plugin.errors) registerErrorCodes(plugin.errors, owner);
+    this.definitions.push(...(plugin.definitions ?? []));
+    for (const name of Object.keys(plugin.hooks ?? {})) {
+      if (!HOOK_NAMES.includes(name as HookName)) throw new Error(`${owner}: unknown hook '${name}' (hooks are ${HOOK_NAMES.join(', ')})`);
+      this.hooks[name as HookName].push(...plugin.hooks![name as HookName]!);
+    }
+    for (const action of plugin.actions ?? []) {
+      if (!KEBAB.test(action.name)) throw new Error(`${owner}: action '${action.name}' must be kebab-case`);
+      if (action.on === 'record' && BUILT_IN_RECORD_SEGMENTS.includes(action.name)) throw new Error(`${owner}: action '${action.name}' is a built-in route`);
+      const list = this.actionsByResource.get(action.resource) ?? [];
+      if (list.some((a) => a.name === action.name && a.on === action.on)) throw new Error(`${owner}: action '${action.resource}/${action.name}' is declared twice`);
+      list.push(action);
+      this.actionsByResource.set(action.resource, list);
+    }
+    for (const [type, subs] of Object.entries(plugin.events ?? {})) {
+      const list = this.subscribers.get(type) ?? [];
+      list.push(...(Array.isArray(subs) ? subs : [subs as Subscription]));
+      this.subscribers.set(type, list);
+    }
+    for (const route of plugin.routes ?? []) this.routes.push({ ...route, plugin: plugin.name });
+    for (const [type, job] of Object.entries(plugin.jobs ?? {})) {
+      if (this.jobs.has(type)) throw new Error(`${owner}: job type '${type}' is already declared by plugin '${this.jobs.get(type)!.plugin}'`);
+      this.jobs.set(type, { ...job, plugin: plugin.name });
+    }
+    for (const name of plugin.reservedNames ?? []) this.reservedNames.add(name);
+    if (plugin.schema) this.schemaSources.push({ ...plugin.schema, plugin: plugin.name });
+    this.hookCache.clear();
+  }
+
+  /** The hooks to run, in registration order, for one resource and operation. */
+  hooksFor(name: HookName, resource: string, operation: WriteOperation): Hook[] {
+    const key = `${name}\u0000${resource}\u0000${operation}`;
+    let list = this.hookCache.get(key);
+    if (!list) {
+      list = this.hooks[name]
+        .filter((h) => (h.resource === '*' || h.resource === resource) && (!h.operations || h.operations.includes(operation)))
+        .map((h) => h.hook);
+      this.hookCache.set(key, list);
+    }
+    return list;
+  }
+
+  actionsOf(resource: string): readonly ActionDefinition[] {
+    return this.actionsByResource.get(resource) ?? [];
+  }
+
+  allActions(): ActionDefinition[] {
+    return [...this.actionsByResource.values()].flat();
+  }
+
+  action(resource: string, name: string, on: 'record' | 'collection'): ActionDefinition | undefined {
+    return this.actionsOf(resource).find((a) => a.name === name && a.on === on);
+  }
+
+  subscribersOf(type: string): Subscription[] {
+    return [...(this.subscribers.get(type) ?? []), ...(this.subscribers.get('*') ?? [])];
+  }
+
+  hasSubscribers(): boolean {
+    return this.subscribers.size > 0;
+  }
+}
+
+/**
+ * Imports every plugin in the given folders: a folder with an `index.ts`/`index.js`, or a single
+ * module, whose default export was made with definePlugin().
+ */
+export async function loadPluginDirs(dirs: readonly string[]): Promise<PluginDefinition[]> {
+  const found: PluginDefinition[] = [];
+  for (const dir of dirs) {
+    let entries: string[];
+    try {
+      entries = (await readdir(dir)).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry);
+      let file: string | undefined;
+      if ((await stat(full)).isDirectory()) {
+        for (const index of ['index.ts', 'index.js']) {
+          if ((await readdir(full)).includes(index)) file = path.join(full, index);
+        }
+      } else if (/\.(ts|js|mjs)$/.test(entry) && !entry.endsWith('.d.ts')) {
+        file = full;
+      }
+      if (!file) continue;
+      const plugin = (await import(pathToFileURL(file).href)).default as PluginDefinition | undefined;
+      if (!plugin || typeof plugin !== 'object' || !plugin.name) throw new Error(`${file} has no default export made with definePlugin()`);
+      found.push(plugin);
+    }
+  }
+  return found;
+}

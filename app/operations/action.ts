@@ -1,0 +1,66 @@
+import { AppError } from '../core/errors.js';
+import type { ActionDefinition } from '../core/plugin.js';
+import type { Runtime } from '../runtime.js';
+import { runWrite } from './pipeline.js';
+import type { Row } from './records.js';
+import { openScope, type ResourceArgs } from './scope.js';
+import { duplicateError } from './write-helpers.js';
+
+export interface ActionArgs extends ResourceArgs {
+  action: string;
+  /** The record, for record actions; absent for collection actions. */
+  id?: string;
+  body: Row;
+}
+
+/**
+ * Runs a plugin action through the write pipeline: authorization, hooks, validation of its declared
+ * input, one transaction, the audit row (named by the action) and the outbox. A record action that
+ * returns changes updates the record like an update does (a new version, `<resource>.updated`).
+ */
+export async function runAction(rt: Runtime, args: ActionArgs): Promise<unknown> {
+  const { s, def } = openScope(rt, args);
+  const on = args.id === undefined ? 'collection' : 'record';
+  const action = rt.kernel.action(def.name, args.action, on);
+  if (!action) throw new AppError('not_found', `${def.path} has no ${on} action '${args.action}'`);
+  const check = s.gen.actionInput(def.name, action.name, on);
+  const codec = s.gen.codec(def.name);
+  let result: unknown;
+  try {
+    const { answered } = await runWrite(s, {
+      operation: action.name,
+      ability: abilityFor(action),
+      def,
+      input: args.body,
+      validate: (input) => check({ ...input }),
+      parentId: args.parentId,
+      id: args.id,
+      event: 'updated',
+      async write(state, trx) {
+        const outcome = await action.run({ ctx: { ...s.ctx, transaction: trx }, def, trx, input: state.data, current: state.current, emit: state.emit, query: state.query });
+        result = outcome.result;
+        if (!outcome.changes || !state.current) return null;
+        const current = state.current;
+        const changes = outcome.changes;
+        const now = new Date().toISOString();
+        const next: Row = { ...current, ...changes, updated_at: now };
+        const set: Row = { ...codec.toDb(changes), updated_at: now };
+        if (def.versioned) {
+          next.version = (current.version as number) + 1;
+          set.version = next.version;
+        }
+        await trx(def.table).where({ id: current.id as string }).update(set);
+        return next;
+      },
+    });
+    return result !== undefined ? result : answered;
+  } catch (err) {
+    throw duplicateError(def, err) ?? err;
+  }
+}
+
+/** Record actions change a record (update); collection actions make or read records. */
+function abilityFor(action: ActionDefinition): 'read' | 'update' | 'create' {
+  if (action.access === 'read') return 'read';
+  return action.on === 'record' ? 'update' : 'create';
+}

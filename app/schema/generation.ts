@@ -1,0 +1,81 @@
+import type { Knex } from 'knex';
+import { Registry } from '../core/registry.js';
+import type { DefinitionValidators, RecordCodec, SchemaGeneration } from '../core/schema-generation.js';
+import type { EntityDefinition, ResolvedDefinition } from '../core/types.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { makeCodec } from '../db/codec.js';
+import type { Dialect } from '../db/connection.js';
+import { planSchemaSync } from '../db/schema-sync.js';
+import { compileInputSchema, compileValidators } from './validators.js';
+
+/**
+ * Builds schema generations. Definitions that a data-defined source left untouched keep their
+ * resolution, validators and codec from the generation before, so a new generation compiles only
+ * what changed.
+ */
+export class GenerationBuilder {
+  private readonly resolved = new WeakMap<EntityDefinition, ResolvedDefinition>();
+  private readonly compiled = new WeakMap<ResolvedDefinition, { validators: DefinitionValidators; codec: RecordCodec }>();
+  private readonly actionInputs = new Map<string, (input: Record<string, unknown>) => Record<string, unknown>>();
+
+  constructor(
+    private readonly base: readonly EntityDefinition[],
+    private readonly kernel: Kernel,
+    private readonly db: { knex: Knex; dialect: Dialect },
+  ) {}
+
+  /** The definitions as declared, reshaped by every data-defined source in plugin order. */
+  async definitions(): Promise<EntityDefinition[]> {
+    let defs = [...this.base];
+    for (const source of this.kernel.schemaSources) defs = await source.apply(defs, this.db.knex);
+    return defs;
+  }
+
+  /**
+   * A new generation. Past the first, a generation may change validation, enums and documentation
+   * but never needs DDL: one whose definitions would add a table or column is refused.
+   */
+  async build(version: number, definitions: EntityDefinition[], options: { requireNoDdl: boolean }): Promise<SchemaGeneration> {
+    const registry = new Registry(definitions, { reservedNames: this.kernel.reservedNames, resolved: this.resolved });
+    if (options.requireNoDdl) {
+      const steps = (await planSchemaSync(this.db, registry.all())).filter((s) => s.kind !== 'create_index');
+      if (steps.length) throw new Error(`a data-defined schema change may not alter tables (${steps.map((s) => `${s.kind} ${s.table}.${s.name}`).join(', ')})`);
+    }
+    for (const action of this.kernel.allActions()) {
+      if (!registry.has(action.resource)) throw new Error(`action '${action.name}' belongs to unknown resource '${action.resource}'`);
+    }
+    const compiledFor = (name: string) => {
+      const def = registry.get(name);
+      let entry = this.compiled.get(def);
+      if (!entry) {
+        entry = { validators: compileValidators(def), codec: makeCodec(def, this.db.dialect) };
+        this.compiled.set(def, entry);
+      }
+      return entry;
+    };
+    // Compile everything now: a schema that cannot compile must fail here, not in a request.
+    for (const def of registry.all()) compiledFor(def.name);
+    const memo = new Map<string, unknown>();
+    return {
+      version,
+      registry,
+      validators: (name) => compiledFor(name).validators,
+      codec: (name) => compiledFor(name).codec,
+      actionInput: (resource, name, on) => {
+        const key = `${resource}/${name}/${on}`;
+        let check = this.actionInputs.get(key);
+        if (!check) {
+          const action = this.kernel.action(resource, name, on);
+          if (!action) throw new Error(`unknown action ${key}`);
+          check = compileInputSchema(action.input);
+          this.actionInputs.set(key, check);
+        }
+        return check;
+      },
+      memo<T>(key: string, build: () => T): T {
+        if (!memo.has(key)) memo.set(key, build());
+        return memo.get(key) as T;
+      },
+    };
+  }
+}
