@@ -19,6 +19,12 @@ export interface Config {
   eventSweepMs: number;
   /** How often other processes' data-defined schema changes are looked for. */
   schemaPollMs: number;
+  /**
+   * How long a request holds its Idempotency-Key while it runs. A process that dies mid-request
+   * leaves its reservation behind; after this a retry takes it over. A slow request that lost its
+   * reservation cannot commit (completing checks it is still its own), so nothing is written twice.
+   */
+  idempotencyLeaseMs: number;
   bodyLimit: string;
   seedDemo: boolean;
   publicUrl?: string;
@@ -88,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventLeaseMs: int(env, 'EVENT_LEASE_MS', 30_000, 50, 3_600_000, problems),
     eventSweepMs: int(env, 'EVENT_SWEEP_MS', 5_000, 20, 600_000, problems),
     schemaPollMs: int(env, 'SCHEMA_POLL_MS', 250, 20, 60_000, problems),
+    idempotencyLeaseMs: int(env, 'IDEMPOTENCY_LEASE_MS', 10_000, 100, 600_000, problems),
     bodyLimit: env.BODY_LIMIT || '1mb',
     seedDemo: bool(env, 'SEED_DEMO', true, problems),
     publicUrl: env.PUBLIC_URL || undefined,

@@ -32,7 +32,13 @@ export type CoreErrorCode = keyof typeof CORE_ERRORS;
 /** A core code, or one a plugin registered. */
 export type ErrorCode = CoreErrorCode | (string & {});
 
-const catalogue = new Map<string, ErrorCodeInfo>(Object.entries(CORE_ERRORS));
+// A plugin may reach this module through another path (its own copy of the package, a loader
+// that instantiates it twice): the catalogue and the error brand are process-wide, so its errors
+// are recognized and its codes known wherever they are checked.
+const CATALOGUE_KEY = Symbol.for('emr.errors.catalogue');
+const APP_ERROR_BRAND = Symbol.for('emr.errors.AppError');
+const catalogue: Map<string, ErrorCodeInfo> = ((globalThis as Record<symbol, unknown>)[CATALOGUE_KEY] as Map<string, ErrorCodeInfo> | undefined)
+  ?? ((globalThis as Record<symbol, unknown>)[CATALOGUE_KEY] = new Map<string, ErrorCodeInfo>(Object.entries(CORE_ERRORS))) as Map<string, ErrorCodeInfo>;
 
 /** Adds a plugin's codes. A code may be registered again only with the same status. */
 export function registerErrorCodes(codes: Record<string, ErrorCodeInfo>, owner: string): void {
@@ -61,6 +67,11 @@ export interface ErrorDetail {
 }
 
 export class AppError extends Error {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[APP_ERROR_BRAND] === true;
+  }
+
+  readonly [APP_ERROR_BRAND] = true;
   readonly status: number;
   constructor(
     readonly code: ErrorCode,

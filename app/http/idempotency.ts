@@ -8,12 +8,6 @@ import type { Principal } from '../auth/api-keys.js';
 import type { Runtime } from '../runtime.js';
 
 const RETENTION_MS = 24 * 3600 * 1000;
-/**
- * How long a request may hold its key while it runs. A process that dies mid-request leaves its
- * reservation behind; after this a retry takes it over. A slow request that lost its reservation
- * cannot commit (completing checks the reservation is still its own), so nothing is written twice.
- */
-const IN_PROGRESS_LEASE_MS = 10_000;
 const TABLE = 'idempotency_keys';
 
 /** JSON with object keys sorted at every level: the same body hashes the same in any key order. */
@@ -75,7 +69,7 @@ export function idempotencyMiddleware(rt: Runtime) {
     const reservationId = uuidv7();
     const stamp = new Date(now).toISOString();
     try {
-      await table().insert({ id: reservationId, owner, key, request_hash: requestHash, status: null, response: null, headers: null, expires_at: new Date(now + IN_PROGRESS_LEASE_MS).toISOString(), created_at: stamp, updated_at: stamp });
+      await table().insert({ id: reservationId, owner, key, request_hash: requestHash, status: null, response: null, headers: null, expires_at: new Date(now + rt.config.idempotencyLeaseMs).toISOString(), created_at: stamp, updated_at: stamp });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       throw new AppError('idempotency_conflict', 'A request with this Idempotency-Key is still in progress');

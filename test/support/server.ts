@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { createApiKey, type CreatedKey } from '../../app/auth/api-keys.js';
 import { createOrg } from '../../app/auth/orgs.js';
 import { loadConfig, type Config } from '../../app/core/config.js';
+import type { PluginDefinition } from '../../app/core/plugin.js';
 import type { EntityDefinition } from '../../app/core/types.js';
 import type { Org } from '../../app/operations/context.js';
 import { createHttpApp } from '../../app/http/server.js';
@@ -34,7 +35,7 @@ export interface TestServer {
  * fresh PostgreSQL schema when DATABASE_URL points at PostgreSQL. REDIS_URL is honoured with a
  * unique key prefix. Everything is removed by close().
  */
-export async function startTestServer(opts: { definitionDirs?: string[]; extraDefinitions?: EntityDefinition[]; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { definitionDirs?: string[]; extraDefinitions?: EntityDefinition[]; pluginDirs?: string[]; plugins?: PluginDefinition[]; env?: Record<string, string> } = {}): Promise<TestServer> {
   const env = { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SEED_DEMO: 'false', ...opts.env };
   const base = loadConfig(env);
   let cleanup: () => Promise<void>;
@@ -59,6 +60,8 @@ export async function startTestServer(opts: { definitionDirs?: string[]; extraDe
   const rt = await createRuntime(config, {
     definitionDirs: opts.definitionDirs,
     extraDefinitions: opts.extraDefinitions,
+    pluginDirs: opts.pluginDirs,
+    plugins: opts.plugins,
     logger: pino({ level: env.LOG_LEVEL! }),
     redisPrefix: `emr-test:${randomBytes(6).toString('hex')}:`,
   });

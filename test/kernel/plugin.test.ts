@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { expect } from 'chai';
+import { DEFAULT_PLUGIN_DIRS, PROJECT_ROOT } from '../../app/runtime.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const ORG = 'gadget-shop';
+const G = `/api/v1/${ORG}/gadgets`;
+const url = (file: string) => JSON.stringify(pathToFileURL(path.join(PROJECT_ROOT, file)).href);
+
+/**
+ * A plugin as a practice's developer would write it, in a folder of its own: a definition, a hook
+ * that refuses a bad change, a record action and a collection action, an event of its own with a
+ * subscriber, and an error code. Nothing else in the project is edited.
+ */
+function writeGadgetPlugin(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'emr-plugins-'));
+  writeFileSync(path.join(dir, 'gadget-shop.ts'), `
+import { definePlugin } from ${url('app/core/plugin.ts')};
+import { defineEntity } from ${url('app/core/define.ts')};
+import { AppError } from ${url('app/core/errors.ts')};
+
+const received = ((globalThis as any).__gadgetEvents ??= []);
+
+export default definePlugin({
+  name: 'gadget-shop',
+  definitions: [defineEntity({
+    name: 'gadget', path: 'gadgets', table: 'gadgets', scope: 'gadgets', tenant: true, defaultSort: 'name',
+    fields: {
+      name: { type: 'string', required: true, maxLength: 100, sort: true },
+      shine: { type: 'integer', min: 0, max: 10, default: 0, filter: true },
+      finish: { type: 'enum', values: ['raw', 'polished'], default: 'raw', filter: true },
+    },
+  })],
+  errors: { gadget_cursed: { status: 422, description: 'A cursed gadget cannot be made or changed.' } },
+  hooks: {
+    beforeChange: [{
+      resource: 'gadget',
+      hook: (state) => {
+        if (String(state.data.name ?? state.current?.name ?? '').includes('cursed')) {
+          throw new AppError('gadget_cursed', 'This gadget is cursed', [{ path: '/body/name', message: 'is cursed' }]);
+        }
+      },
+    }],
+    afterChange: [{
+      resource: 'gadget',
+      operations: ['polish'],
+      hook: (state) => {
+        if ((state.record!.shine as number) >= 10) state.emit('gadget.gleaming', { shine: state.record!.shine });
+      },
+    }],
+  },
+  actions: [
+    {
+      resource: 'gadget', name: 'polish', on: 'record', summary: 'Polish a gadget',
+      input: { properties: { by: { type: 'integer', minimum: 1, maximum: 5 } }, required: ['by'] },
+      errors: ['gadget_cursed'],
+      run: ({ current, input }) => ({ changes: { shine: Math.min(10, (current!.shine as number) + (input.by as number)), finish: 'polished' } }),
+    },
+    {
+      resource: 'gadget', name: 'count-shiny', on: 'collection', access: 'read', summary: 'Count the shiny gadgets',
+      input: { properties: { min: { type: 'integer', minimum: 0, maximum: 10, default: 1 } } },
+      output: { type: 'object', properties: { count: { type: 'integer' } } },
+      run: async ({ query, input }) => ({ result: { count: (await query('gadget').where('shine', '>=', input.min as number)).length } }),
+    },
+  ],
+  events: { 'gadget.gleaming': (event) => { received.push(event); } },
+});
+`);
+  return dir;
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('a plugin in a folder of its own, and no other edit', () => {
+  let s: TestServer;
+  let dir: string;
+  let writer: string;
+  let reader: string;
+
+  before(async () => {
+    dir = writeGadgetPlugin();
+    s = await startTestServer({ pluginDirs: [...DEFAULT_PLUGIN_DIRS, dir], env: { EVENT_SWEEP_MS: '100', EVENT_LEASE_MS: '200' } });
+    await s.createOrg(ORG);
+    writer = (await s.createKey({ orgs: [ORG], scopes: ['gadgets:write'], rateLimit: 100000 })).key;
+    reader = (await s.createKey({ orgs: [ORG], scopes: ['gadgets:read'], rateLimit: 100000 })).key;
+  });
+  after(async () => {
+    await s?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const make = async (name: string) => {
+    const res = await s.api('POST', G, { key: writer, body: { name } });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    return res.body.data;
+  };
+
+  it('serves the definition it contributes with the generated CRUD routes', async () => {
+    const g = await make('Lamp');
+    expect(g).to.include({ name: 'Lamp', shine: 0, finish: 'raw', version: 1 });
+    expect((await s.api('GET', `${G}/${g.id}`, { key: reader })).body.data.name).to.equal('Lamp');
+  });
+
+  it('lets its hook refuse a bad change with its own error code, and nothing is written', async () => {
+    const refused = await s.api('POST', G, { key: writer, body: { name: 'A cursed lamp' } });
+    expect(refused.status).to.equal(422);
+    expect(refused.body).to.include({ error: 'gadget_cursed', message: 'This gadget is cursed' });
+    expect(refused.body.details).to.deep.equal([{ path: '/body/name', message: 'is cursed' }]);
+    expect(await s.rt.db.knex('gadgets').where('name', 'A cursed lamp')).to.have.length(0);
+    expect(await s.rt.db.knex('outbox_events').where({ resource: 'gadget' }).whereRaw("type = 'gadget.created'").join('gadgets', 'gadgets.id', 'outbox_events.resource_id').where('gadgets.name', 'A cursed lamp')).to.have.length(0);
+    const g = await make('Kettle');
+    const renamed = await s.api('PATCH', `${G}/${g.id}`, { key: writer, body: { name: 'cursed kettle' } });
+    expect(renamed.body.error).to.equal('gadget_cursed');
+    expect((await s.api('GET', `${G}/${g.id}`, { key: reader })).body.data).to.include({ name: 'Kettle', version: 1 });
+  });
+
+  it('runs a record action through the pipeline: validation, scope, version, audit, events', async () => {
+    const g = await make('Teapot');
+    const polished = await s.api('POST', `${G}/${g.id}/polish`, { key: writer, body: { by: 3 } });
+    expect(polished.status, JSON.stringify(polished.body)).to.equal(200);
+    expect(polished.body.data).to.include({ id: g.id, shine: 3, finish: 'polished', version: 2 });
+    expect(polished.headers.get('etag')).to.equal('W/"2"');
+
+    const audit = await s.rt.db.knex('audit_events').where({ resource: 'gadget', resource_id: g.id }).orderBy('created_at').select('action');
+    expect(audit.map((a: { action: string }) => a.action)).to.deep.equal(['create', 'polish']);
+    const events = await s.rt.db.knex('outbox_events').where({ resource_id: g.id }).orderBy('created_at').select('type');
+    expect(events.map((e: { type: string }) => e.type)).to.deep.equal(['gadget.created', 'gadget.updated']);
+
+    for (const [body, pathPrefix] of [[{ by: 9 }, '/body/by'], [{}, '/body/by'], [{ by: 1, hue: 'red' }, '/body/hue'], [{ by: '2' }, '/body/by']] as const) {
+      const bad = await s.api('POST', `${G}/${g.id}/polish`, { key: writer, body });
+      expect(bad.status, JSON.stringify(bad.body)).to.equal(400);
+      expect(bad.body.error).to.equal('validation_error');
+      expect(bad.body.details.map((d: { path: string }) => d.path)).to.include(pathPrefix);
+    }
+    const forbidden = await s.api('POST', `${G}/${g.id}/polish`, { key: reader, body: { by: 1 } });
+    expect(forbidden.status).to.equal(403);
+    expect((await s.api('POST', `${G}/not-a-uuid/polish`, { key: writer, body: { by: 1 } })).body.error).to.equal('invalid_id');
+    expect((await s.api('POST', `${G}/01900000-0000-7000-8000-000000000000/polish`, { key: writer, body: { by: 1 } })).status).to.equal(404);
+  });
+
+  it('delivers the events the plugin emits to its subscriber after the commit', async () => {
+    const received = ((globalThis as any).__gadgetEvents ??= []) as { type: string; resource_id: string; payload: { shine: number } }[];
+    const g = await make('Mirror');
+    for (let i = 0; i < 3; i++) expect((await s.api('POST', `${G}/${g.id}/polish`, { key: writer, body: { by: 4 } })).status).to.equal(200);
+    const event = await eventually(() => received.find((e) => e.resource_id === g.id));
+    expect(event).to.include({ type: 'gadget.gleaming' });
+    expect(event.payload).to.deep.equal({ shine: 10 });
+    await s.rt.events.idle();
+    const row = await s.rt.db.knex('outbox_events').where({ resource_id: g.id, type: 'gadget.gleaming' }).first();
+    expect(row.delivered_at).to.be.a('string');
+  });
+
+  it('runs a collection action that reads through the scoped Objection model', async () => {
+    const counted = await s.api('POST', `${G}/count-shiny`, { key: reader, body: { min: 3 } });
+    expect(counted.status, JSON.stringify(counted.body)).to.equal(200);
+    const expected = await s.rt.db.knex('gadgets').where('shine', '>=', 3).count({ n: '*' }).first();
+    expect(counted.body.data).to.deep.equal({ count: Number(expected!.n) });
+    // Another organization's gadgets are not counted: the model query is tenant-scoped.
+    const other = await s.createOrg();
+    const otherKey = (await s.createKey({ orgs: [other.slug], scopes: ['gadgets:write'] })).key;
+    expect((await s.api('POST', `/api/v1/${other.slug}/gadgets/count-shiny`, { key: otherKey, body: {} })).body.data).to.deep.equal({ count: 0 });
+  });
+
+  it('adds its error code to the catalogue the API answers with', async () => {
+    const { errorCatalogue } = await import('../../app/core/errors.js');
+    expect(errorCatalogue().get('gadget_cursed')).to.deep.equal({ status: 422, description: 'A cursed gadget cannot be made or changed.' });
+  });
+});
