@@ -84,7 +84,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     const generations = makeWriteGenerations(db, redis, redisPrefix);
     const schemas = new SchemaHolder(first, definitionFingerprint(definitions), builder, kernel, generations, logger);
     const auditTable = first.registry.get('audit-event').table;
-    const audit = new AuditWriter(db.knex, () => schemas.current.codec('audit-event'), config.auditFlushMs, logger, () => generations.bump(auditTable));
+    const audit = new AuditWriter(db.knex, auditTable, () => schemas.current.codec('audit-event'), config.auditFlushMs, logger, () => generations.bump(auditTable));
     const events = new EventBus({
       knex: db.knex,
       kernel,

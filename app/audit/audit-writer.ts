@@ -54,6 +54,8 @@ export class AuditWriter {
 
   constructor(
     private readonly knex: Knex,
+    /** The audit table, from its definition. */
+    private readonly table: string,
     /** The audit table's codec in the current schema generation. */
     private readonly codec: () => RecordCodec,
     private readonly flushMs: number,
@@ -83,14 +85,14 @@ export class AuditWriter {
   /** Records a change inside the write's own transaction. */
   async write(trx: Knex.Transaction, ctx: OperationContext, def: ResolvedDefinition, action: AuditAction, resourceId: string, changes: Record<string, Change> | null, metadata?: unknown): Promise<void> {
     if (!def.audited) return;
-    await trx('audit_events').insert(this.codec().toDb(this.row(ctx, def, action, resourceId, changes, metadata) as any));
+    await trx(this.table).insert(this.codec().toDb(this.row(ctx, def, action, resourceId, changes, metadata) as any));
   }
 
   /** Records many changes at once (bulk writes), still inside the transaction. */
   async writeMany(trx: Knex.Transaction, ctx: OperationContext, def: ResolvedDefinition, action: AuditAction, items: { id: string; changes: Record<string, Change> | null }[]): Promise<void> {
     if (!def.audited || !items.length) return;
     const rows = items.map((i) => this.codec().toDb(this.row(ctx, def, action, i.id, i.changes, null) as any));
-    for (let i = 0; i < rows.length; i += 500) await trx('audit_events').insert(rows.slice(i, i + 500));
+    for (let i = 0; i < rows.length; i += 500) await trx(this.table).insert(rows.slice(i, i + 500));
   }
 
   /** Buffers a read event (who viewed which record). */
@@ -113,7 +115,7 @@ export class AuditWriter {
     this.flushing = (async () => {
       try {
         for (let i = 0; i < rows.length; i += 500) {
-          await this.knex('audit_events').insert(rows.slice(i, i + 500).map((r) => this.codec().toDb(r as any)));
+          await this.knex(this.table).insert(rows.slice(i, i + 500).map((r) => this.codec().toDb(r as any)));
         }
         await this.onFlushed();
       } catch (err) {

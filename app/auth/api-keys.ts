@@ -6,8 +6,12 @@ import type { Runtime } from '../runtime.js';
 import type { Actor, Org } from '../core/context.js';
 import { buildAbility, type AppAbility } from './ability.js';
 import { findOrgsBySlugs } from './orgs.js';
+import { systemColumns } from '../core/define.js';
+import { apiKeysDefinition, organizationsDefinition, partnersDefinition, settingsDefinition } from '../core/system-definitions.js';
 
 export const KEY_PREFIX = 'sk_live_';
+const KEYS_TABLE = apiKeysDefinition.table;
+const PARTNERS_TABLE = partnersDefinition.table;
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** An authenticated caller: who it is, which orgs it may touch, and what it may do there. */
@@ -86,13 +90,12 @@ async function insertKey(rt: Runtime, input: { partnerId: string; partnerName: s
   const secret = randomSecret(40);
   const key = `${KEY_PREFIX}${secret}`;
   const prefix = `${KEY_PREFIX}${secret.slice(0, 8)}`;
-  const now = new Date().toISOString();
   const id = uuidv7();
   const codec = rt.schema.codec('api-key');
-  await rt.db.knex('api_keys').insert(codec.toDb({
+  await rt.db.knex(KEYS_TABLE).insert(codec.toDb({
     id, name: input.name, partner_id: input.partnerId, prefix, key_hash: hashKey(key), scopes: input.scopes, org_ids: input.orgIds,
     rate_limit: input.rateLimit, expires_at: input.expiresAt, revoked_at: null, last_used_at: null, rotated_from: input.rotatedFrom ?? null,
-    created_at: now, updated_at: now,
+    ...systemColumns(apiKeysDefinition),
   }));
   return { id, key, prefix, partner: input.partnerName, orgs: input.orgSlugs, scopes: input.scopes, expires_at: input.expiresAt, rate_limit: input.rateLimit };
 }
@@ -122,17 +125,16 @@ export async function createApiKey(rt: Runtime, input: CreateKeyInput): Promise<
 
 async function ensurePartner(rt: Runtime, name: string): Promise<string> {
   if (!name.trim()) throw validationError([{ path: '/partner', message: 'is required' }]);
-  const existing = await rt.db.knex('partners').where({ name }).first('id');
+  const existing = await rt.db.knex(PARTNERS_TABLE).where({ name }).first('id');
   if (existing) return existing.id;
-  const now = new Date().toISOString();
   const id = uuidv7();
-  await rt.db.knex('partners').insert({ id, name, version: 1, created_at: now, updated_at: now, deleted_at: null }).onConflict('name').ignore();
-  return (await rt.db.knex('partners').where({ name }).first('id')).id;
+  await rt.db.knex(PARTNERS_TABLE).insert({ id, name, ...systemColumns(partnersDefinition) }).onConflict('name').ignore();
+  return (await rt.db.knex(PARTNERS_TABLE).where({ name }).first('id')).id;
 }
 
 async function loadKey(rt: Runtime, where: { id?: string; key_hash?: string }): Promise<KeyRow | undefined> {
-  const row = await rt.db.knex('api_keys').join('partners', 'partners.id', 'api_keys.partner_id').where(Object.fromEntries(Object.entries(where).map(([k, v]) => [`api_keys.${k}`, v])))
-    .first('api_keys.*', 'partners.name as partner_name');
+  const row = await rt.db.knex(KEYS_TABLE).join(PARTNERS_TABLE, `${PARTNERS_TABLE}.id`, `${KEYS_TABLE}.partner_id`).where(Object.fromEntries(Object.entries(where).map(([k, v]) => [`${KEYS_TABLE}.${k}`, v])))
+    .first(`${KEYS_TABLE}.*`, `${PARTNERS_TABLE}.name as partner_name`);
   return row ? (rt.schema.codec('api-key').fromDb(row) as unknown as KeyRow) : undefined;
 }
 
@@ -141,7 +143,7 @@ export async function revokeApiKey(rt: Runtime, id: string): Promise<{ id: strin
   const key = await loadKey(rt, { id });
   if (!key) throw new AppError('not_found', 'API key not found');
   const revokedAt = key.revoked_at ?? new Date().toISOString();
-  await rt.db.knex('api_keys').where({ id }).update({ revoked_at: revokedAt, updated_at: new Date().toISOString() });
+  await rt.db.knex(KEYS_TABLE).where({ id }).update({ revoked_at: revokedAt, updated_at: new Date().toISOString() });
   await keysChanged(rt);
   return { id, revoked_at: revokedAt };
 }
@@ -154,14 +156,14 @@ export async function rotateApiKey(rt: Runtime, id: string, overlapSeconds = 24 
   const old = await loadKey(rt, { id });
   if (!old) throw new AppError('not_found', 'API key not found');
   if (old.revoked_at) throw new AppError('unprocessable', 'A revoked key cannot be rotated');
-  const orgs = await rt.db.knex('organizations').whereIn('id', old.org_ids).select('slug');
+  const orgs = await rt.db.knex(organizationsDefinition.table).whereIn('id', old.org_ids).select('slug');
   const created = await insertKey(rt, {
     partnerId: old.partner_id, partnerName: old.partner_name!, orgIds: old.org_ids, orgSlugs: orgs.map((o: { slug: string }) => o.slug),
     scopes: old.scopes, name: old.name, expiresAt: old.expires_at, rateLimit: old.rate_limit, rotatedFrom: old.id,
   });
   const overlapEnd = new Date(Date.now() + overlapSeconds * 1000).toISOString();
   const expiresAt = old.expires_at && old.expires_at < overlapEnd ? old.expires_at : overlapEnd;
-  await rt.db.knex('api_keys').where({ id }).update({ expires_at: expiresAt, updated_at: new Date().toISOString() });
+  await rt.db.knex(KEYS_TABLE).where({ id }).update({ expires_at: expiresAt, updated_at: new Date().toISOString() });
   await keysChanged(rt);
   return { ...created, previous_key_expires_at: expiresAt };
 }
@@ -199,7 +201,6 @@ async function keysChanged(rt: Runtime): Promise<void> {
   await rt.generations.bump(KEYS_TABLE);
 }
 
-const KEYS_TABLE = 'api_keys';
 
 function toPrincipal(rt: Runtime, key: KeyRow): Principal {
   return {
@@ -243,7 +244,7 @@ async function principalFor(rt: Runtime, cacheKey: string, where: { id?: string;
   // last_used_at is kept to the minute: one write per key per minute, off the request path.
   if (now - entry.lastUsedWritten > 60_000) {
     entry.lastUsedWritten = now;
-    rt.db.knex('api_keys').where({ id: entry.principal.keyId }).update({ last_used_at: new Date(now).toISOString() })
+    rt.db.knex(KEYS_TABLE).where({ id: entry.principal.keyId }).update({ last_used_at: new Date(now).toISOString() })
       .catch((err: Error) => rt.logger.warn({ err: err.message }, 'could not record last_used_at'));
   }
   return entry.principal;
@@ -273,9 +274,8 @@ async function signingSecret(rt: Runtime): Promise<Uint8Array> {
   if (secret) return secret;
   let text = rt.config.jwtSecret;
   if (!text) {
-    const now = new Date().toISOString();
-    await rt.db.knex('settings').insert({ id: uuidv7(), key: 'jwt_secret', value: randomBytes(48).toString('base64url'), created_at: now, updated_at: now }).onConflict('key').ignore();
-    text = (await rt.db.knex('settings').where({ key: 'jwt_secret' }).first('value')).value as string;
+    await rt.db.knex(settingsDefinition.table).insert({ id: uuidv7(), key: 'jwt_secret', value: randomBytes(48).toString('base64url'), ...systemColumns(settingsDefinition) }).onConflict('key').ignore();
+    text = (await rt.db.knex(settingsDefinition.table).where({ key: 'jwt_secret' }).first('value')).value as string;
   }
   secret = new TextEncoder().encode(text);
   secrets.set(rt, secret);
@@ -300,7 +300,7 @@ export async function exchangeToken(rt: Runtime, apiKey: unknown): Promise<{ acc
   if (!apiKey.startsWith(KEY_PREFIX)) throw unauthorized('The API key is not valid');
   const principal = await authenticate(rt, `Bearer ${apiKey}`);
   const ttl = rt.config.tokenTtlSeconds;
-  const orgs = await rt.db.knex('organizations').whereIn('id', principal.orgIds).select('slug');
+  const orgs = await rt.db.knex(organizationsDefinition.table).whereIn('id', principal.orgIds).select('slug');
   const accessToken = await new SignJWT({ scopes: principal.scopes, orgs: orgs.map((o: { slug: string }) => o.slug) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(principal.keyId)

@@ -1,8 +1,11 @@
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, validationError } from '../core/errors.js';
-import type { Org } from '../operations/context.js';
+import type { Org } from '../core/context.js';
+import { systemColumns } from '../core/define.js';
+import { organizationsDefinition } from '../core/system-definitions.js';
 import type { Runtime } from '../runtime.js';
 
+const ORGANIZATIONS = organizationsDefinition.table;
 const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const cache = new WeakMap<Runtime, Map<string, { org: Org | null; until: number }>>();
 
@@ -12,7 +15,7 @@ export async function resolveOrg(rt: Runtime, slug: string): Promise<Org | null>
   if (!map) cache.set(rt, (map = new Map()));
   const hit = map.get(slug);
   if (hit && hit.until > Date.now()) return hit.org;
-  const row = SLUG.test(slug) ? await rt.db.knex('organizations').where({ slug }).first('id', 'slug', 'name') : undefined;
+  const row = SLUG.test(slug) ? await rt.db.knex(ORGANIZATIONS).where({ slug }).first('id', 'slug', 'name') : undefined;
   const org = row ? { id: row.id, slug: row.slug, name: row.name } : null;
   if (map.size > 10000) map.clear();
   map.set(slug, { org, until: Date.now() + (org ? 30_000 : 2_000) });
@@ -21,7 +24,7 @@ export async function resolveOrg(rt: Runtime, slug: string): Promise<Org | null>
 
 export async function findOrgsBySlugs(rt: Runtime, slugs: string[]): Promise<Org[]> {
   if (!slugs.length) throw validationError([{ path: '/org', message: 'at least one organization is required' }]);
-  const rows: Org[] = await rt.db.knex('organizations').whereIn('slug', slugs).select('id', 'slug', 'name');
+  const rows: Org[] = await rt.db.knex(ORGANIZATIONS).whereIn('slug', slugs).select('id', 'slug', 'name');
   const missing = slugs.filter((s) => !rows.some((r) => r.slug === s));
   if (missing.length) throw new AppError('not_found', `Organization not found: ${missing.join(', ')}`);
   return slugs.map((s) => rows.find((r) => r.slug === s)!);
@@ -34,11 +37,10 @@ export async function createOrg(rt: Runtime, input: { slug: string; name: string
   if (rt.registry.reservedSlugs().includes(input.slug)) problems.push({ path: '/slug', message: `'${input.slug}' is taken by a global route` });
   if (!input.name?.trim()) problems.push({ path: '/name', message: 'is required' });
   if (problems.length) throw validationError(problems);
-  const existing = await rt.db.knex('organizations').where({ slug: input.slug }).first('id');
+  const existing = await rt.db.knex(ORGANIZATIONS).where({ slug: input.slug }).first('id');
   if (existing) throw new AppError('duplicate', `An organization with slug '${input.slug}' already exists`, [{ path: '/slug', message: 'is already taken' }]);
-  const now = new Date().toISOString();
   const org = { id: uuidv7(), slug: input.slug, name: input.name.trim() };
-  await rt.db.knex('organizations').insert({ ...org, version: 1, created_at: now, updated_at: now });
+  await rt.db.knex(ORGANIZATIONS).insert({ ...org, ...systemColumns(organizationsDefinition) });
   cache.get(rt)?.delete(input.slug);
   return org;
 }

@@ -51,6 +51,20 @@ function fail(def: EntityDefinition | undefined, message: string): never {
   throw new DefinitionError(`definition ${def ? `'${def.name}'` : ''}: ${message}`);
 }
 
+/**
+ * The engine-managed columns of a new row, as the definition declares them: a first version,
+ * creation (and update) times, and an empty archive mark.
+ */
+export function systemColumns(def: EntityDefinition, now = new Date().toISOString()): Record<string, unknown> {
+  const appendOnly = def.appendOnly ?? false;
+  const out: Record<string, unknown> = {};
+  if (def.versioned ?? !appendOnly) out.version = 1;
+  out.created_at = now;
+  if (!appendOnly) out.updated_at = now;
+  if (def.archivable ?? !appendOnly) out.deleted_at = null;
+  return out;
+}
+
 /** Applies defaults and derives column lists; throws a clear message on a malformed definition. */
 export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
   if (!def.name || !KEBAB.test(def.name)) fail(def, `name must be kebab-case, got '${def.name}'`);

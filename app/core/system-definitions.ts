@@ -5,7 +5,7 @@ import type { EntityDefinition } from './types.js';
 // Tables the engine itself owns. They are definitions like any other (so schema sync, models and
 // codecs come from the same generators) but `internal`: no generated routes.
 
-const organizations = defineEntity({
+export const organizationsDefinition = defineEntity({
   name: 'organization',
   path: 'organizations',
   table: 'organizations',
@@ -20,7 +20,7 @@ const organizations = defineEntity({
   },
 });
 
-const partners = defineEntity({
+export const partnersDefinition = defineEntity({
   name: 'partner',
   path: 'partners',
   table: 'partners',
@@ -35,7 +35,7 @@ const partners = defineEntity({
   },
 });
 
-const apiKeys = defineEntity({
+export const apiKeysDefinition = defineEntity({
   name: 'api-key',
   path: 'api-keys',
   table: 'api_keys',
@@ -59,7 +59,7 @@ const apiKeys = defineEntity({
   },
 });
 
-const idempotencyKeys = defineEntity({
+export const idempotencyKeysDefinition = defineEntity({
   name: 'idempotency-key',
   path: 'idempotency-keys',
   table: 'idempotency_keys',
@@ -81,7 +81,7 @@ const idempotencyKeys = defineEntity({
   indexes: [{ columns: ['owner', 'key'], unique: true }, { columns: ['expires_at'] }],
 });
 
-const settings = defineEntity({
+export const settingsDefinition = defineEntity({
   name: 'setting',
   path: 'settings',
   table: 'settings',
@@ -97,4 +97,4 @@ const settings = defineEntity({
   },
 });
 
-export const systemDefinitions: EntityDefinition[] = [organizations, partners, apiKeys, idempotencyKeys, settings, outboxEventDefinition];
+export const systemDefinitions: EntityDefinition[] = [organizationsDefinition, partnersDefinition, apiKeysDefinition, idempotencyKeysDefinition, settingsDefinition, outboxEventDefinition];

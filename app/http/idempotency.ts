@@ -3,12 +3,13 @@ import type { Knex } from 'knex';
 import type { Context, Next } from 'koa';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, validationError } from '../core/errors.js';
+import { idempotencyKeysDefinition } from '../core/system-definitions.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { Principal } from '../auth/api-keys.js';
 import type { Runtime } from '../runtime.js';
 
 const RETENTION_MS = 24 * 3600 * 1000;
-const TABLE = 'idempotency_keys';
+const TABLE = idempotencyKeysDefinition.table;
 
 /** JSON with object keys sorted at every level: the same body hashes the same in any key order. */
 function canonicalJson(value: unknown): string {

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { OperationContext } from '../core/context.js';
+import { systemColumns } from '../core/define.js';
 import { AppError } from '../core/errors.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -31,11 +32,7 @@ export function newRow(def: ResolvedDefinition, ctx: OperationContext, values: R
     else row[name] = values[name] ?? null;
   }
   if (def.parent) row[def.parent.field] = parentId;
-  if (def.versioned) row.version = 1;
-  row.created_at = now;
-  if (!def.appendOnly) row.updated_at = now;
-  if (def.archivable) row.deleted_at = null;
-  return row;
+  return Object.assign(row, systemColumns(def, now));
 }
 
 /**
