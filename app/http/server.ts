@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import Router from '@koa/router';
-import bodyParser from 'koa-bodyparser';
 import { v7 as uuidv7 } from 'uuid';
 import { exchangeToken } from '../auth/api-keys.js';
 import type { Runtime } from '../runtime.js';
+import { jsonBody } from './body.js';
 import { errorMiddleware } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { requestBody, resourceRouter } from './routes.js';
@@ -49,7 +49,7 @@ export function createHttpApp(rt: Runtime): HttpServer {
 
   const api = new Router({ prefix: '/api/v1' });
   // The JSON body parser belongs to the API alone (a later admin panel parses its own bodies).
-  api.use(bodyParser({ enableTypes: ['json'], jsonLimit: rt.config.bodyLimit, strict: true }));
+  api.use(jsonBody(rt));
   api.post('/auth/token', async (ctx) => {
     ctx.body = await exchangeToken(rt, requestBody(ctx).apiKey);
   });
