@@ -1,6 +1,7 @@
 // Errors are values with a stable code. Operations throw them; one HTTP middleware maps them.
 
 export type ErrorCode =
+  | 'bad_request'
   | 'invalid_id'
   | 'validation_error'
   | 'invalid_cursor'
@@ -14,11 +15,13 @@ export type ErrorCode =
   | 'invalid_transition'
   | 'unprocessable'
   | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'rate_limit_exceeded'
   | 'service_unavailable'
   | 'internal_error';
 
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  bad_request: 400,
   invalid_id: 400,
   validation_error: 400,
   invalid_cursor: 400,
@@ -32,6 +35,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_transition: 422,
   unprocessable: 422,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limit_exceeded: 429,
   service_unavailable: 503,
   internal_error: 500,

@@ -23,14 +23,7 @@ export function errorMiddleware() {
   };
 }
 
-/** Errors from the body parser and Koa itself, mapped onto the stable codes. */
+/** Anything that is not an error value is a bug: answered as internal_error, never with its message. */
 function toAppError(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  const e = err as { status?: number; type?: string; expose?: boolean; message?: string };
-  if (e.status === 413 || e.type === 'entity.too.large') return new AppError('payload_too_large', 'The request body is too large');
-  if (e.status === 400 && (e.type === 'entity.parse.failed' || /JSON/i.test(e.message ?? ''))) {
-    return new AppError('validation_error', 'The request body is not valid JSON', [{ path: '/body', message: 'is not valid JSON' }]);
-  }
-  if (e.status === 415 || e.type === 'unsupported') return new AppError('validation_error', 'The request body must be JSON (Content-Type: application/json)', [{ path: '/body', message: 'must be application/json' }]);
-  return new AppError('internal_error', 'An unexpected error occurred');
+  return err instanceof AppError ? err : new AppError('internal_error', 'An unexpected error occurred');
 }

@@ -66,6 +66,7 @@ const ERROR_RESPONSES: { name: string; status: number; description: string }[] =
 ];
 
 const ERROR_MESSAGES: Record<ErrorCode, string> = {
+  bad_request: 'The request body could not be read',
   invalid_id: "'123' is not a valid id: ids are UUIDs",
   validation_error: 'The request is not valid',
   invalid_cursor: 'The cursor is invalid or malformed',
@@ -79,6 +80,7 @@ const ERROR_MESSAGES: Record<ErrorCode, string> = {
   invalid_transition: 'The status cannot change from closed to pending',
   unprocessable: 'A referenced record does not exist',
   payload_too_large: 'The request body is too large',
+  unsupported_media_type: "Content-Encoding 'compress' is not supported: send gzip, deflate, br or identity",
   rate_limit_exceeded: 'Rate limit exceeded',
   service_unavailable: 'The service is unavailable',
   internal_error: 'An unexpected error occurred',
