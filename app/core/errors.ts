@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'rate_limit_exceeded'
   | 'service_unavailable'
+  | 'not_implemented'
   | 'internal_error';
 
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -38,6 +39,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   rate_limit_exceeded: 429,
   service_unavailable: 503,
+  not_implemented: 501,
   internal_error: 500,
 };
 

@@ -8,6 +8,7 @@ export function errorMiddleware() {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found', `No route for ${ctx.method} ${ctx.path}`);
       if (ctx.status === 405 && ctx.body === undefined) throw new AppError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+      if (ctx.status === 501 && ctx.body === undefined) throw unimplementedMethod(ctx);
     } catch (err) {
       const appError = toAppError(err);
       if (appError.status >= 500) ctx.state.log?.error({ err }, 'request failed');
@@ -21,6 +22,17 @@ export function errorMiddleware() {
       };
     }
   };
+}
+
+/**
+ * The router answers a method it does not implement at all (PROPFIND, TRACE…) with a bare 501.
+ * Where the path exists that is a method not allowed there, with the methods that are.
+ */
+function unimplementedMethod(ctx: Context): AppError {
+  const allow = ctx.response.get('Allow');
+  if (allow) return new AppError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`, undefined, { Allow: allow });
+  ctx.remove('Allow');
+  return new AppError('not_implemented', `${ctx.method} is not a method this API implements`);
 }
 
 /** Anything that is not an error value is a bug: answered as internal_error, never with its message. */

@@ -83,6 +83,7 @@ const ERROR_MESSAGES: Record<ErrorCode, string> = {
   unsupported_media_type: "Content-Encoding 'compress' is not supported: send gzip, deflate, br or identity",
   rate_limit_exceeded: 'Rate limit exceeded',
   service_unavailable: 'The service is unavailable',
+  not_implemented: 'PROPFIND is not a method this API implements',
   internal_error: 'An unexpected error occurred',
 };
 
