@@ -9,12 +9,14 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
+  | 'request_timeout'
   | 'version_conflict'
   | 'duplicate'
   | 'idempotency_conflict'
   | 'invalid_transition'
   | 'unprocessable'
   | 'payload_too_large'
+  | 'headers_too_large'
   | 'unsupported_media_type'
   | 'rate_limit_exceeded'
   | 'service_unavailable'
@@ -30,12 +32,14 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   version_conflict: 409,
   duplicate: 409,
   idempotency_conflict: 409,
   invalid_transition: 422,
   unprocessable: 422,
   payload_too_large: 413,
+  headers_too_large: 431,
   unsupported_media_type: 415,
   rate_limit_exceeded: 429,
   service_unavailable: 503,

@@ -7,7 +7,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { exchangeToken } from '../auth/api-keys.js';
 import type { Runtime } from '../runtime.js';
 import { jsonBody } from './body.js';
-import { errorMiddleware } from './errors.js';
+import { clientErrorListener, connectListener, errorMiddleware } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { requestBody, resourceRouter } from './routes.js';
 import { systemRouter } from './system-routes.js';
@@ -67,6 +67,8 @@ export function createHttpApp(rt: Runtime): HttpServer {
     async listen(port = rt.config.port, host = rt.config.host) {
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(port, host, () => resolve(s));
+        s.on('clientError', clientErrorListener(rt.logger));
+        s.on('connect', connectListener(rt.logger));
         s.once('error', reject);
       });
       server.keepAliveTimeout = 65_000;
