@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { AuditWriter } from './audit/audit-writer.js';
 import type { Config } from './core/config.js';
+import { loggableError } from './core/loggable-error.js';
 import { loadDefinitionDirs, Registry } from './core/registry.js';
 import { systemDefinitions } from './core/system-definitions.js';
 import type { EntityDefinition } from './core/types.js';
@@ -57,7 +58,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     const syncSteps = options.sync === false ? [] : await syncSchema(db, registry.all());
     if (config.redisUrl) {
       redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true });
-      redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+      redis.on('error', (err) => logger.warn({ err: loggableError(err) }, 'redis error'));
       await redis.connect();
     }
     const codecs = new Map<string, RecordCodec>();

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
+import { loggableError } from '../core/loggable-error.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import type { RecordCodec } from '../db/codec.js';
 import type { OperationContext } from '../operations/context.js';
@@ -117,7 +118,7 @@ export class AuditWriter {
         }
         await this.onFlushed();
       } catch (err) {
-        this.logger.error({ err, lost: rows.length }, 'could not write read-audit events');
+        this.logger.error({ err: loggableError(err), lost: rows.length }, 'could not write read-audit events');
       } finally {
         this.flushing = undefined;
       }

@@ -4,6 +4,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError } from '../core/errors.js';
+import { loggableError } from '../core/loggable-error.js';
 
 /** The documented error body. */
 function envelope(appError: AppError, requestId: string) {
@@ -25,7 +26,10 @@ export function errorMiddleware() {
       if (ctx.status === 501 && ctx.body === undefined) throw unimplementedMethod(ctx);
     } catch (err) {
       const appError = toAppError(err);
-      if (appError.status >= 500) ctx.state.log?.error({ err }, 'request failed');
+      if (appError.status >= 500) {
+        // The request id comes with the request's logger; nothing that can quote stored values does.
+        ctx.state.log?.error({ error: appError.code, route: (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched', err: loggableError(err) }, 'request failed');
+      }
       ctx.status = appError.status;
       if (appError.headers) ctx.set(appError.headers);
       ctx.body = envelope(appError, ctx.state.requestId);
