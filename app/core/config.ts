@@ -9,6 +9,8 @@ export interface Config {
   redisUrl?: string;
   logLevel: string;
   rateLimitPerMinute: number;
+  /** Failed authentications per client IP and minute before further failures get 429. */
+  authFailuresPerMinute: number;
   jwtSecret?: string;
   tokenTtlSeconds: number;
   authCacheTtlMs: number;
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl,
     logLevel,
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100, 1, 1_000_000_000, problems),
+    authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 20, 1, 1_000_000, problems),
     jwtSecret,
     tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600, problems),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 5000, 0, 600_000, problems),

@@ -15,7 +15,7 @@ import { updateRecord } from '../operations/update.js';
 import type { Runtime } from '../runtime.js';
 import { idempotencyMiddleware } from './idempotency.js';
 import { parseListQuery, readQueryString } from './query-parser.js';
-import { rateLimitMiddleware } from './rate-limit.js';
+import { limitAuthFailures, rateLimitMiddleware } from './rate-limit.js';
 
 /** The URL of a resource's collection, with Koa params: `/:org/tickets/:ticket_id/comments`. */
 export function collectionPath(rt: Runtime, def: ResolvedDefinition): string {
@@ -70,7 +70,7 @@ function setEtag(ctx: Context, def: ResolvedDefinition, record: Record<string, u
 
 export function authMiddleware(rt: Runtime): Middleware {
   return async (ctx: Context, next: Next) => {
-    ctx.state.principal = await authenticate(rt, ctx.get('Authorization') || undefined);
+    ctx.state.principal = await limitAuthFailures(rt, ctx.ip, () => authenticate(rt, ctx.get('Authorization') || undefined));
     await next();
   };
 }

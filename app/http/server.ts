@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime.js';
 import { jsonBody } from './body.js';
 import { clientErrorListener, connectListener, errorMiddleware } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { limitAuthFailures } from './rate-limit.js';
 import { requestBody, resourceRouter } from './routes.js';
 import { systemRouter } from './system-routes.js';
 
@@ -51,7 +52,8 @@ export function createHttpApp(rt: Runtime): HttpServer {
   // The JSON body parser belongs to the API alone (a later admin panel parses its own bodies).
   api.use(jsonBody(rt));
   api.post('/auth/token', async (ctx) => {
-    ctx.body = await exchangeToken(rt, requestBody(ctx).apiKey);
+    const { apiKey } = requestBody(ctx);
+    ctx.body = await limitAuthFailures(rt, ctx.ip, () => exchangeToken(rt, apiKey));
   });
   const resources = resourceRouter(rt);
   api.use(resources.routes());
