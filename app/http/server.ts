@@ -11,6 +11,7 @@ import { clientErrorListener, connectListener, errorMiddleware } from './errors.
 import { createMetrics } from './metrics.js';
 import { limitAuthFailures } from './rate-limit.js';
 import { requestBody, resourceRouter } from './routes.js';
+import { securityHeaders } from './security-headers.js';
 import { systemRouter } from './system-routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -46,6 +47,7 @@ export function createHttpApp(rt: Runtime): HttpServer {
   app.silent = true;
   const metrics = createMetrics(rt);
   app.use(requestContext(rt, metrics));
+  app.use(securityHeaders());
   app.use(errorMiddleware());
 
   const api = new Router({ prefix: '/api/v1' });

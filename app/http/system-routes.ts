@@ -7,13 +7,17 @@ import { AppError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { createMetrics } from './metrics.js';
 import { buildOpenApiDocument } from '../openapi/document.js';
-import { docsHtml, swaggerUiDistPath } from '../openapi/docs-page.js';
+import { docsHtml, docsPageDirectives, swaggerUiDistPath } from '../openapi/docs-page.js';
+import { pagePolicy } from './security-headers.js';
 
 const DOCS_ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
   'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
 };
+
+const SPEC_URL = '/api/openapi.json';
 
 /**
  * /metrics shows routes, traffic and process details. With METRICS_TOKEN set it needs
@@ -67,15 +71,15 @@ export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetri
     ctx.body = await metrics.registry.metrics();
   });
 
-  router.get('/api/openapi.json', (ctx) => {
+  router.get(SPEC_URL, (ctx) => {
     openapi ??= JSON.stringify(buildOpenApiDocument(rt.registry, { serverUrl: rt.config.publicUrl }));
     ctx.type = 'application/json';
     ctx.body = openapi;
   });
 
-  router.get('/api/docs', (ctx) => {
+  router.get('/api/docs', pagePolicy(docsPageDirectives(SPEC_URL, rt.config.publicUrl)), (ctx) => {
     ctx.type = 'text/html; charset=utf-8';
-    ctx.body = docsHtml('/api/openapi.json');
+    ctx.body = docsHtml(SPEC_URL);
   });
 
   router.get('/api/docs/:asset', async (ctx) => {
