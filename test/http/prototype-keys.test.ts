@@ -44,6 +44,17 @@ describe('prototype keys in bodies and queries', () => {
     expect(detailPaths(res).sort()).to.deep.equal(['/body/constructor', '/body/prototype']);
   });
 
+  it('answers ?include= naming an Object.prototype property as an unknown relation', async () => {
+    const patient = await createPatient(f, { first_name: 'A', last_name: 'B' });
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      for (const path of [`${f.base}/patients?include=${name}`, `${f.base}/patients/${patient.id}?include=${name}`]) {
+        const res = await f.s.api('GET', path, { key: f.key });
+        expectError(res, 400, 'validation_error');
+        expect(detailPaths(res), path).to.deep.equal(['/query/include']);
+      }
+    }
+  });
+
   for (const param of ['__proto__', 'constructor', 'toString']) {
     it(`answers ?${param}= as a parameter of its own, not a repeat`, async () => {
       const res = await f.s.api('GET', `${f.base}/patients?${param}=1`, { key: f.key });
