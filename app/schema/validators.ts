@@ -99,7 +99,21 @@ function stringProblem(s: string): string | undefined {
 }
 
 /** One JSON-pointer segment (RFC 6901 escapes `~` and `/`). */
-const pointerSegment = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+const pointerSegment = (key: string | number) => String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** A value met by the walk; its path is built only when it has a problem. */
+interface Visit {
+  value: unknown;
+  depth: number;
+  parent?: Visit;
+  key?: string | number;
+}
+
+function pointer(root: string, visit: Visit | undefined): string {
+  const segments: string[] = [];
+  for (let v = visit; v?.parent; v = v.parent) segments.push(pointerSegment(v.key!));
+  return segments.length ? `${root}/${segments.reverse().join('/')}` : root;
+}
 
 /**
  * What every input (body or query, keys and values) is checked for before the schema runs, on
@@ -109,29 +123,36 @@ const pointerSegment = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '
  */
 export function inputProblems(input: unknown, root: '/body' | '/query'): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
-  const stack: { value: unknown; path: string; depth: number }[] = [{ value: input, path: root, depth: 1 }];
+  const stack: Visit[] = [{ value: input, depth: 1 }];
   while (stack.length && problems.length < MAX_INPUT_PROBLEMS) {
-    const { value, path, depth } = stack.pop()!;
+    const visit = stack.pop()!;
+    const { value, depth, key } = visit;
+    // A key is checked when its value is visited, so that problems come out in document order.
+    if (typeof key === 'string') {
+      if (key === '__proto__') {
+        problems.push({ path: pointer(root, visit), message: "'__proto__' is not an allowed key" });
+        continue;
+      }
+      const keyProblem = stringProblem(key);
+      if (keyProblem) {
+        problems.push({ path: pointer(root, visit.parent), message: `must not contain ${keyProblem} in a key` });
+        continue;
+      }
+    }
     if (typeof value === 'string') {
       const problem = stringProblem(value);
-      if (problem) problems.push({ path, message: `must not contain ${problem}` });
+      if (problem) problems.push({ path: pointer(root, visit), message: `must not contain ${problem}` });
       continue;
     }
     if (!value || typeof value !== 'object') continue;
     if (depth > MAX_INPUT_DEPTH) return [{ path: root, message: `is nested more than ${MAX_INPUT_DEPTH} levels deep` }];
-    const children: { value: unknown; path: string; depth: number }[] = [];
+    // Pushed in reverse, so that they are visited in document order.
     if (Array.isArray(value)) {
-      value.forEach((v, i) => children.push({ value: v, path: `${path}/${i}`, depth: depth + 1 }));
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth: depth + 1, parent: visit, key: i });
     } else {
-      for (const [key, v] of Object.entries(value)) {
-        const keyProblem = stringProblem(key);
-        if (key === '__proto__') problems.push({ path: `${path}/__proto__`, message: "'__proto__' is not an allowed key" });
-        else if (keyProblem) problems.push({ path, message: `must not contain ${keyProblem} in a key` });
-        else children.push({ value: v, path: `${path}/${pointerSegment(key)}`, depth: depth + 1 });
-      }
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: (value as Record<string, unknown>)[keys[i]], depth: depth + 1, parent: visit, key: keys[i] });
     }
-    // Reversed onto the stack, so that problems come out in document order.
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
   return problems;
 }

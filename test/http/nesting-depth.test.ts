@@ -56,9 +56,9 @@ describe('nesting depth of request bodies', () => {
     expect(detailPaths(over)).to.deep.equal(['/body']);
   });
 
-  it('still reports NUL characters with their path', async () => {
-    const res = await post('{"first_name":"A\\u0000","last_name":"B"}');
+  it('still reports NUL characters with their path, in document order', async () => {
+    const res = await post('{"first_name":"A\\u0000","last_name":"B","x":[1,{"a/b~c":"\\u0000"}],"y":"\\u0000"}');
     expectError(res, 400, 'validation_error');
-    expect(detailPaths(res)).to.deep.equal(['/body/first_name']);
+    expect(detailPaths(res)).to.deep.equal(['/body/first_name', '/body/x/1/a~1b~0c', '/body/y']);
   });
 });
