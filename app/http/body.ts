@@ -15,6 +15,7 @@ const PROTO_KEY_ERROR = 'Object contains forbidden prototype property';
  */
 export function jsonBody(rt: Runtime): Middleware {
   const parse = bodyParser({ enableTypes: ['json'], jsonLimit: rt.config.bodyLimit, strict: true });
+  // The parser calls its `next` once the body is read: a no-op keeps the route's errors out of bodyError.
   const parsed = async () => {};
   return async (ctx: Context, next: Next) => {
     try {
