@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { AuditWriter } from './audit/audit-writer.js';
 import type { Config } from './core/config.js';
 import type { PluginDefinition } from './core/plugin.js';
+import { loggableError } from './core/loggable-error.js';
 import { loadDefinitionDirs, Registry } from './core/registry.js';
 import type { SchemaGeneration } from './core/schema-generation.js';
 import { systemDefinitions } from './core/system-definitions.js';
@@ -73,7 +74,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     const syncSteps = options.sync === false ? [] : await syncSchema(db, declaredRegistry.all());
     if (config.redisUrl) {
       redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true });
-      redis.on('error', (err) => logger.warn({ code: (err as { code?: string }).code ?? 'redis_error' }, 'redis error'));
+      redis.on('error', (err) => logger.warn({ err: loggableError(err) }, 'redis error'));
       await redis.connect();
     }
     const builder = new GenerationBuilder(declared, kernel, db);

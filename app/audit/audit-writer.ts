@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
+import { loggableError } from '../core/loggable-error.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import { PLATFORM_ORG_ID, type OperationContext } from '../core/context.js';
 import type { RecordCodec } from '../core/schema-generation.js';
@@ -119,7 +120,7 @@ export class AuditWriter {
         }
         await this.onFlushed();
       } catch (err) {
-        this.logger.error({ err, lost: rows.length }, 'could not write read-audit events');
+        this.logger.error({ err: loggableError(err), lost: rows.length }, 'could not write read-audit events');
       } finally {
         this.flushing = undefined;
       }

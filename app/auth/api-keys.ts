@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, validationError } from '../core/errors.js';
+import { loggableError } from '../core/loggable-error.js';
 import type { Runtime } from '../runtime.js';
 import type { Actor, Org } from '../core/context.js';
 import { buildAbility, type AppAbility } from './ability.js';
@@ -245,7 +246,7 @@ async function principalFor(rt: Runtime, cacheKey: string, where: { id?: string;
   if (now - entry.lastUsedWritten > 60_000) {
     entry.lastUsedWritten = now;
     rt.db.knex(KEYS_TABLE).where({ id: entry.principal.keyId }).update({ last_used_at: new Date(now).toISOString() })
-      .catch((err: Error) => rt.logger.warn({ err: err.message }, 'could not record last_used_at'));
+      .catch((err: unknown) => rt.logger.warn({ err: loggableError(err) }, 'could not record last_used_at'));
   }
   return entry.principal;
 }

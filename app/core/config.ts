@@ -9,6 +9,8 @@ export interface Config {
   redisUrl?: string;
   logLevel: string;
   rateLimitPerMinute: number;
+  /** Failed authentications per client IP and minute before further failures get 429. */
+  authFailuresPerMinute: number;
   jwtSecret?: string;
   tokenTtlSeconds: number;
   authCacheTtlMs: number;
@@ -28,6 +30,8 @@ export interface Config {
   bodyLimit: string;
   seedDemo: boolean;
   publicUrl?: string;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {}
@@ -79,6 +83,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got '${logLevel}'`);
   const jwtSecret = env.JWT_SECRET || undefined;
   if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken && (metricsToken.length < 16 || /\s/.test(metricsToken))) problems.push('METRICS_TOKEN must be at least 16 characters, without spaces');
 
   const config: Config = {
     port: int(env, 'PORT', 3000, 0, 65535, problems),
@@ -87,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl,
     logLevel,
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100, 1, 1_000_000_000, problems),
+    authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 20, 1, 1_000_000, problems),
     jwtSecret,
     tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600, problems),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 5000, 0, 600_000, problems),
@@ -98,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: env.BODY_LIMIT || '1mb',
     seedDemo: bool(env, 'SEED_DEMO', true, problems),
     publicUrl: env.PUBLIC_URL || undefined,
+    metricsToken,
   };
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return config;

@@ -3,6 +3,7 @@
 // code must be in the catalogue before an error may carry it.
 
 export const CORE_ERRORS = {
+  bad_request: { status: 400, description: 'The request could not be read (a malformed body or request line).' },
   invalid_id: { status: 400, description: 'An id in the path is not a UUID.' },
   validation_error: { status: 400, description: 'The request does not match the schema; `details` lists each problem with its JSON path.' },
   invalid_cursor: { status: 400, description: 'The `after` cursor is malformed or was made for another sort.' },
@@ -10,11 +11,13 @@ export const CORE_ERRORS = {
   forbidden: { status: 403, description: 'The credentials lack a scope the operation needs.' },
   not_found: { status: 404, description: 'No such record (or it belongs to another organization).' },
   method_not_allowed: { status: 405, description: 'The path exists but not with this method.' },
+  request_timeout: { status: 408, description: 'The request was not received in time.' },
   version_conflict: { status: 409, description: 'The record changed since the base version sent.' },
   duplicate: { status: 409, description: 'A unique field already has this value.' },
   idempotency_conflict: { status: 409, description: 'The Idempotency-Key was used for another request, or its first request is still running.' },
   payload_too_large: { status: 413, description: 'The request body is over the size limit.' },
   unsupported_media_type: { status: 415, description: 'The body is not JSON, or uses a Content-Encoding the API does not accept.' },
+  headers_too_large: { status: 431, description: 'The request line or headers are over the size limit.' },
   invalid_transition: { status: 422, description: 'The state change is not allowed from the current state.' },
   unprocessable: { status: 422, description: 'The request is well-formed but cannot be applied (a missing referenced record, …).' },
   rate_limit_exceeded: { status: 429, description: 'Too many requests; retry after `Retry-After` seconds.' },

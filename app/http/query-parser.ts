@@ -7,10 +7,11 @@ import { validationError, type ErrorDetail } from '../core/errors.js';
  */
 export function readQueryString(querystring: string): Record<string, unknown> {
   const params = new URLSearchParams(querystring);
-  const out: Record<string, unknown> = {};
+  // No prototype: `__proto__`, `constructor` or `toString` are plain (unknown) parameters here.
+  const out: Record<string, unknown> = Object.create(null);
   const repeated: ErrorDetail[] = [];
   for (const [key, value] of params) {
-    if (Object.prototype.hasOwnProperty.call(out, key)) {
+    if (Object.hasOwn(out, key)) {
       repeated.push({ path: `/query/${key}`, message: `'${key}' is given more than once` });
       continue;
     }

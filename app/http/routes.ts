@@ -17,7 +17,7 @@ import type { Registry } from '../core/registry.js';
 import type { Runtime } from '../runtime.js';
 import { idempotencyMiddleware, type IdempotencyReservation } from './idempotency.js';
 import { readQueryString } from './query-parser.js';
-import { rateLimitMiddleware } from './rate-limit.js';
+import { limitAuthFailures, rateLimitMiddleware } from './rate-limit.js';
 
 // Routes only translate HTTP into an operation's argument object and its result (or error value)
 // back; every rule is the operation's.
@@ -81,7 +81,7 @@ export function authMiddleware(rt: Runtime): Middleware {
   return async (ctx: Context, next: Next) => {
     // The schema generation is pinned for the whole request, before anything reads it.
     ctx.state.schema = rt.schema;
-    ctx.state.principal = await authenticate(rt, ctx.get('Authorization') || undefined);
+    ctx.state.principal = await limitAuthFailures(rt, ctx.ip, () => authenticate(rt, ctx.get('Authorization') || undefined));
     await next();
   };
 }
@@ -187,7 +187,10 @@ export function pluginRouter(rt: Runtime): Router {
     const pre: Middleware[] = authenticated ? (route.tenant ? [auth, limit, org] : [auth, limit]) : [];
     router[route.method](path, ...pre, async (ctx: Context) => {
       const body = ['post', 'patch', 'put'].includes(route.method) ? requestBody(ctx) : {};
-      const out = await route.handler({ rt, ctx: authenticated ? operationContext(ctx) : null, params: { ...ctx.params }, query: readQueryString(ctx.querystring), body, ip: ctx.ip });
+      const run = () => route.handler({ rt, ctx: authenticated ? operationContext(ctx) : null, params: { ...ctx.params }, query: readQueryString(ctx.querystring), body, ip: ctx.ip });
+      // An unauthenticated route that answers 401 checks credentials itself (the token exchange):
+      // its failures count toward the per-IP limit like the Authorization header's.
+      const out = authenticated ? await run() : await limitAuthFailures(rt, ctx.ip, run);
       ctx.status = out.status ?? 200;
       ctx.body = out.body;
     });

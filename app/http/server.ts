@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import Router from '@koa/router';
-import bodyParser from 'koa-bodyparser';
 import { v7 as uuidv7 } from 'uuid';
 import type { Runtime } from '../runtime.js';
-import { errorMiddleware } from './errors.js';
+import { jsonBody } from './body.js';
+import { clientErrorListener, connectListener, errorMiddleware } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { pluginRouter, resourceRouter } from './routes.js';
+import { securityHeaders } from './security-headers.js';
 import { systemRouter } from './system-routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -44,11 +45,12 @@ export function createHttpApp(rt: Runtime): HttpServer {
   app.silent = true;
   const metrics = createMetrics(rt);
   app.use(requestContext(rt, metrics));
+  app.use(securityHeaders());
   app.use(errorMiddleware());
 
   const api = new Router({ prefix: '/api/v1' });
   // The JSON body parser belongs to the API alone (a later admin panel parses its own bodies).
-  api.use(bodyParser({ enableTypes: ['json'], jsonLimit: rt.config.bodyLimit, strict: true }));
+  api.use(jsonBody(rt));
   // Plugin routes first: their fixed segments (`/auth/token`) are never read as an organization.
   api.use(pluginRouter(rt).routes());
   api.use(resourceRouter(rt).routes());
@@ -64,6 +66,8 @@ export function createHttpApp(rt: Runtime): HttpServer {
     async listen(port = rt.config.port, host = rt.config.host) {
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(port, host, () => resolve(s));
+        s.on('clientError', clientErrorListener(rt.logger));
+        s.on('connect', connectListener(rt.logger));
         s.once('error', reject);
       });
       server.keepAliveTimeout = 65_000;

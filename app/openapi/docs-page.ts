@@ -1,6 +1,7 @@
 // The browsable API reference at /api/docs: swagger-ui served from the local `swagger-ui-dist`
 // package (no CDN). The server serves the package's files under /api/docs/.
 
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -23,6 +24,52 @@ function scriptLiteral(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
+/** The page's one inline script: starts swagger-ui on the document at `specUrl`. */
+function initScript(specUrl: string): string {
+  // validatorUrl: null, or swagger-ui would send the document's URL to validator.swagger.io.
+  return `
+    window.addEventListener('load', function () {
+      window.ui = SwaggerUIBundle({
+        url: ${scriptLiteral(specUrl)},
+        dom_id: '#swagger-ui',
+        deepLinking: true,
+        persistAuthorization: true,
+        validatorUrl: null,
+        presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+        plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+        layout: 'StandaloneLayout'
+      });
+    });
+  `;
+}
+
+/**
+ * The page's Content-Security-Policy directives (helmet's names). Scripts: this origin and the
+ * inline start-up script by its hash, nothing else. Styles may be inline: swagger-ui sets style
+ * attributes. `publicUrl`, when it names another origin, is where "Try it out" sends requests.
+ */
+export function docsPageDirectives(specUrl: string, publicUrl?: string): Record<string, string[]> {
+  const initHash = `'sha256-${createHash('sha256').update(initScript(specUrl)).digest('base64')}'`;
+  let apiOrigin: string | undefined;
+  try {
+    apiOrigin = publicUrl ? new URL(publicUrl).origin : undefined;
+  } catch {
+    apiOrigin = undefined; // a relative PUBLIC_URL is this origin
+  }
+  return {
+    'default-src': ["'self'"],
+    'script-src': ["'self'", initHash],
+    'style-src': ["'self'", "'unsafe-inline'"],
+    'img-src': ["'self'", 'data:'],
+    'font-src': ["'self'"],
+    'connect-src': ["'self'", ...(apiOrigin && apiOrigin !== 'null' ? [apiOrigin] : [])],
+    'object-src': ["'none'"],
+    'base-uri': ["'self'"],
+    'form-action': ["'self'"],
+    'frame-ancestors': ["'none'"],
+  };
+}
+
 /** The HTML page of the API reference, loading the document from `specUrl`. */
 export function docsHtml(specUrl: string): string {
   return `<!doctype html>
@@ -43,19 +90,7 @@ export function docsHtml(specUrl: string): string {
   <div id="swagger-ui"></div>
   <script src="/api/docs/swagger-ui-bundle.js" charset="UTF-8"></script>
   <script src="/api/docs/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
-  <script>
-    window.addEventListener('load', function () {
-      window.ui = SwaggerUIBundle({
-        url: ${scriptLiteral(specUrl)},
-        dom_id: '#swagger-ui',
-        deepLinking: true,
-        persistAuthorization: true,
-        presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-        plugins: [SwaggerUIBundle.plugins.DownloadUrl],
-        layout: 'StandaloneLayout'
-      });
-    });
-  </script>
+  <script>${initScript(specUrl)}</script>
 </body>
 </html>
 `;

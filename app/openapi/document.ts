@@ -66,6 +66,7 @@ const ERROR_RESPONSES: { name: string; status: number; description: string }[] =
 ];
 
 const ERROR_MESSAGES: Record<string, string> = {
+  bad_request: 'The request body could not be read',
   invalid_id: "'123' is not a valid id: ids are UUIDs",
   validation_error: 'The request is not valid',
   invalid_cursor: 'The cursor is invalid or malformed',
@@ -73,14 +74,18 @@ const ERROR_MESSAGES: Record<string, string> = {
   forbidden: "This key may not read patients: it needs the 'patients:read' scope",
   not_found: 'Patient not found',
   method_not_allowed: 'Method not allowed',
+  request_timeout: 'The request was not received in time',
   version_conflict: 'The record has changed since version 3: it is now at version 4',
   duplicate: 'A patient with this chart_number already exists',
   idempotency_conflict: 'The Idempotency-Key was already used with a different request body',
   invalid_transition: 'The status cannot change from closed to pending',
   unprocessable: 'A referenced record does not exist',
   payload_too_large: 'The request body is too large',
+  headers_too_large: 'The request headers (or the URL) are too large',
+  unsupported_media_type: "Content-Encoding 'compress' is not supported: send gzip, deflate, br or identity",
   rate_limit_exceeded: 'Rate limit exceeded',
   service_unavailable: 'The service is unavailable',
+  not_implemented: 'PROPFIND is not a method this API implements',
   internal_error: 'An unexpected error occurred',
 };
 

@@ -74,7 +74,8 @@ export function parseFields(def: ResolvedDefinition, raw: unknown): string[] | u
 export function parseInclude(def: ResolvedDefinition, raw: unknown): string[] {
   if (!raw) return [];
   const names = [...new Set(String(raw).split(',').map((s) => s.trim()).filter(Boolean))];
-  const unknown = names.filter((n) => !def.belongsTo[n] && !def.hasMany?.[n]);
+  // Own keys only: `?include=constructor` must not find Object.prototype's.
+  const unknown = names.filter((n) => !Object.hasOwn(def.belongsTo, n) && !Object.hasOwn(def.hasMany ?? {}, n));
   if (unknown.length) {
     const known = [...Object.keys(def.belongsTo), ...Object.keys(def.hasMany ?? {})];
     throw validationError(unknown.map((n) => ({ path: '/query/include', message: `unknown relation '${n}'${known.length ? ` (known: ${known.join(', ')})` : ''}` })));

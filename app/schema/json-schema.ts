@@ -7,6 +7,14 @@ export type JsonSchema = Record<string, any>;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
+/**
+ * Paging bounds. Databases disagree on how large an offset may be (PostgreSQL: bigint, SQLite:
+ * 64-bit), and a number past them is a database error: keep `offset + limit` and
+ * `(page - 1) * page_size` within a 32-bit signed integer so that every database accepts them.
+ */
+const MAX_OFFSET = INT32_MAX - MAX_PAGE_SIZE;
+const MAX_PAGE = Math.floor(MAX_OFFSET / MAX_PAGE_SIZE) + 1;
+
 /** The JSON Schema of one value of a field (never null; nullability is added by the caller). */
 export function valueSchema(field: FieldDefinition, forInput = false): JsonSchema {
   const s: JsonSchema = {};
@@ -148,8 +156,8 @@ export function filterParams(def: ResolvedDefinition): { name: string; field: st
 export function listQuerySchema(def: ResolvedDefinition): JsonSchema {
   const properties: JsonSchema = {
     limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, description: `Page size (default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}).` },
-    offset: { type: 'integer', minimum: 0, description: 'Rows to skip (offset mode).' },
-    page: { type: 'integer', minimum: 1, description: '1-based page number (alternative to offset).' },
+    offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, description: 'Rows to skip (offset mode).' },
+    page: { type: 'integer', minimum: 1, maximum: MAX_PAGE, description: '1-based page number (alternative to offset).' },
     page_size: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, description: `Page size with page (default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}).` },
     sort: { type: 'string', maxLength: 200, description: 'Comma-separated sortable fields; a leading - sorts descending.' },
     fields: { type: 'string', maxLength: 2000, description: 'Comma-separated fields to return (id is always returned).' },

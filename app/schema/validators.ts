@@ -79,24 +79,83 @@ export function toDetails(errors: ErrorObject[] | null | undefined, root: '/body
 /** Compiled validators for one definition; compiled once per schema generation. */
 export type { DefinitionValidators } from '../core/schema-generation.js';
 
-/** PostgreSQL text and jsonb cannot hold U+0000: it is refused in every input, on every database alike. */
-function nulDetails(value: unknown, path: string, out: ErrorDetail[]): void {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) out.push({ path, message: 'must not contain the NUL character (U+0000)' });
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => nulDetails(v, `${path}/${i}`, out));
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\u0000')) out.push({ path, message: 'must not contain the NUL character (U+0000) in a key' });
-      else nulDetails(v, `${path}/${k}`, out);
+/** How deep an input value may nest. JSON.parse accepts thousands of levels; recursive code does not. */
+export const MAX_INPUT_DEPTH = 32;
+/** Enough to show a client what is wrong without an answer as large as its body. */
+const MAX_INPUT_PROBLEMS = 100;
+/** A UTF-16 surrogate that is not half of a pair (with the `u` flag a proper pair is one code point). */
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
+function stringProblem(s: string): string | undefined {
+  // PostgreSQL text and jsonb cannot hold U+0000.
+  if (s.includes('\u0000')) return 'the NUL character (U+0000)';
+  // UTF-8 cannot encode a lone surrogate: PostgreSQL jsonb refuses it, SQLite would store U+FFFD.
+  if (UNPAIRED_SURROGATE.test(s)) return 'an unpaired UTF-16 surrogate (U+D800 to U+DFFF)';
+  return undefined;
+}
+
+/** One JSON-pointer segment (RFC 6901 escapes `~` and `/`). */
+const pointerSegment = (key: string | number) => String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** A value met by the walk; its path is built only when it has a problem. */
+interface Visit {
+  value: unknown;
+  depth: number;
+  parent?: Visit;
+  key?: string | number;
+}
+
+function pointer(root: string, visit: Visit | undefined): string {
+  const segments: string[] = [];
+  for (let v = visit; v?.parent; v = v.parent) segments.push(pointerSegment(v.key!));
+  return segments.length ? `${root}/${segments.reverse().join('/')}` : root;
+}
+
+/**
+ * What every input (body or query, keys and values) is checked for before the schema runs, on
+ * every database alike: nesting deeper than MAX_INPUT_DEPTH, NUL characters, unpaired surrogates
+ * and `__proto__` keys (copied by assignment, one would change an object's prototype). One walk
+ * with an explicit stack: a recursive one overflows the call stack on deeply nested JSON.
+ */
+export function inputProblems(input: unknown, root: '/body' | '/query'): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const stack: Visit[] = [{ value: input, depth: 1 }];
+  while (stack.length && problems.length < MAX_INPUT_PROBLEMS) {
+    const visit = stack.pop()!;
+    const { value, depth, key } = visit;
+    // A key is checked when its value is visited, so that problems come out in document order.
+    if (typeof key === 'string') {
+      if (key === '__proto__') {
+        problems.push({ path: pointer(root, visit), message: "'__proto__' is not an allowed key" });
+        continue;
+      }
+      const keyProblem = stringProblem(key);
+      if (keyProblem) {
+        problems.push({ path: pointer(root, visit.parent), message: `must not contain ${keyProblem} in a key` });
+        continue;
+      }
+    }
+    if (typeof value === 'string') {
+      const problem = stringProblem(value);
+      if (problem) problems.push({ path: pointer(root, visit), message: `must not contain ${problem}` });
+      continue;
+    }
+    if (!value || typeof value !== 'object') continue;
+    if (depth > MAX_INPUT_DEPTH) return [{ path: root, message: `is nested more than ${MAX_INPUT_DEPTH} levels deep` }];
+    // Pushed in reverse, so that they are visited in document order.
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth: depth + 1, parent: visit, key: i });
+    } else {
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: (value as Record<string, unknown>)[keys[i]], depth: depth + 1, parent: visit, key: keys[i] });
     }
   }
+  return problems;
 }
 
 function run(fn: ValidateFunction, data: Record<string, unknown>, root: '/body' | '/query'): Record<string, unknown> {
-  const nul: ErrorDetail[] = [];
-  nulDetails(data, root, nul);
-  if (nul.length) throw validationError(nul);
+  const problems = inputProblems(data, root);
+  if (problems.length) throw validationError(problems);
   if (!fn(data)) throw validationError(toDetails(fn.errors, root));
   return data;
 }

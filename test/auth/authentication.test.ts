@@ -35,7 +35,9 @@ describe('authentication', () => {
   let s: TestServer;
 
   before(async () => {
-    s = await startTestServer();
+    // This suite sends many bad credentials from one address on purpose; the per-IP failure
+    // limit has tests of its own (test/http/auth-failures.test.ts).
+    s = await startTestServer({ env: { AUTH_FAILURES_PER_MINUTE: '1000' } });
     await s.createOrg(ORG);
   });
   after(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import knexPkg from 'knex';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApiKey, type CreatedKey } from '../../app/auth/api-keys.js';
 import { createOrg } from '../../app/auth/orgs.js';
 import { loadConfig, type Config } from '../../app/core/config.js';
@@ -24,7 +24,7 @@ export interface ApiResponse<T = any> {
 export interface TestServer {
   url: string;
   rt: Runtime;
-  api<T = any>(method: string, urlPath: string, opts?: { key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string }): Promise<ApiResponse<T>>;
+  api<T = any>(method: string, urlPath: string, opts?: { key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string | Uint8Array<ArrayBuffer> }): Promise<ApiResponse<T>>;
   createOrg(slug?: string): Promise<Org>;
   createKey(opts: { orgs: string[]; scopes: string[]; rateLimit?: number; expiresAt?: string; partner?: string }): Promise<CreatedKey>;
   close(): Promise<void>;
@@ -35,7 +35,7 @@ export interface TestServer {
  * fresh PostgreSQL schema when DATABASE_URL points at PostgreSQL. REDIS_URL is honoured with a
  * unique key prefix. Everything is removed by close().
  */
-export async function startTestServer(opts: { definitionDirs?: string[]; extraDefinitions?: EntityDefinition[]; pluginDirs?: string[]; plugins?: PluginDefinition[]; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { definitionDirs?: string[]; extraDefinitions?: EntityDefinition[]; pluginDirs?: string[]; plugins?: PluginDefinition[]; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
   const env = { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SEED_DEMO: 'false', ...opts.env };
   const base = loadConfig(env);
   let cleanup: () => Promise<void>;
@@ -62,7 +62,7 @@ export async function startTestServer(opts: { definitionDirs?: string[]; extraDe
     extraDefinitions: opts.extraDefinitions,
     pluginDirs: opts.pluginDirs,
     plugins: opts.plugins,
-    logger: pino({ level: env.LOG_LEVEL! }),
+    logger: opts.logger ?? pino({ level: env.LOG_LEVEL! }),
     redisPrefix: `emr-test:${randomBytes(6).toString('hex')}:`,
   });
   const http = createHttpApp(rt);
@@ -75,7 +75,7 @@ export async function startTestServer(opts: { definitionDirs?: string[]; extraDe
     async api(method, urlPath, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       if (o.key) headers.authorization = `Bearer ${o.key}`;
-      let payload: string | undefined = o.rawBody;
+      let payload: string | Uint8Array<ArrayBuffer> | undefined = o.rawBody;
       if (o.body !== undefined) {
         payload = JSON.stringify(o.body);
         headers['content-type'] ??= 'application/json';

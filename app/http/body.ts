@@ -1,0 +1,51 @@
+import type { Context, Middleware, Next } from 'koa';
+import bodyParser from 'koa-bodyparser';
+import { AppError, validationError } from '../core/errors.js';
+import type { Runtime } from '../runtime.js';
+import { inputProblems } from '../schema/validators.js';
+
+/** What @hapi/bourne, co-body's JSON parser, throws for a `__proto__` key at any depth. */
+const PROTO_KEY_ERROR = 'Object contains forbidden prototype property';
+
+/**
+ * The API's JSON body: parsed, then checked at once (nesting depth, NUL, unpaired surrogates,
+ * `__proto__` keys) so that nothing after it, such as the idempotency hash, ever walks a body
+ * nested thousands of levels deep. Whatever goes wrong while reading it becomes an error value
+ * here, where it is known to come from the body.
+ */
+export function jsonBody(rt: Runtime): Middleware {
+  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: rt.config.bodyLimit, strict: true });
+  // The parser calls its `next` once the body is read: a no-op keeps the route's errors out of bodyError.
+  const parsed = async () => {};
+  return async (ctx: Context, next: Next) => {
+    try {
+      await parse(ctx, parsed);
+    } catch (err) {
+      throw bodyError(ctx, err);
+    }
+    const problems = inputProblems((ctx.request as { body?: unknown }).body, '/body');
+    if (problems.length) throw validationError(problems);
+    await next();
+  };
+}
+
+/**
+ * The parser's failures (co-body, raw-body, inflation, zlib) as error values. Only the parser's
+ * own errors carry a status; a stream error without one, on a compressed body, is zlib's.
+ */
+function bodyError(ctx: Context, err: unknown): unknown {
+  const e = err as { status?: number; message?: string };
+  const encoding = ctx.get('Content-Encoding') || 'identity';
+  if (e.status === 413) return new AppError('payload_too_large', 'The request body is too large');
+  if (e.status === 415) return new AppError('unsupported_media_type', `Content-Encoding '${encoding.slice(0, 40)}' is not supported: send gzip, deflate, br or identity`);
+  if (e.status === 400 && err instanceof SyntaxError) {
+    if (e.message === PROTO_KEY_ERROR) return validationError([{ path: '/body', message: "must not contain a '__proto__' key" }], 'The request body is not valid');
+    return validationError([{ path: '/body', message: 'is not valid JSON' }], 'The request body is not valid JSON');
+  }
+  if (e.status === undefined && encoding !== 'identity') {
+    return validationError([{ path: '/body', message: `could not be decompressed as ${encoding}` }], 'The request body is not valid compressed data');
+  }
+  // Aborted, or shorter or longer than its Content-Length.
+  if (e.status !== undefined && e.status >= 400 && e.status < 500) return new AppError('bad_request', 'The request body could not be read');
+  return err;
+}
