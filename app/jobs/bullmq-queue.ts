@@ -14,6 +14,8 @@ const QUEUE_NAME = 'jobs';
 const HELD_BY_BULLMQ = 'bullmq';
 const SWEEP_MS = 30_000;
 const SWEEP_BATCH = 500;
+/** Overdue rows whose BullMQ job is checked per sweep: one Redis call each. */
+const LOST_CHECK_BATCH = 100;
 /**
  * A job stalls when its worker dies. BullMQ fails it outright after `maxStalledCount` stalls, in
  * Redis alone, leaving its row `running`; instead every stall is allowed and the processor counts
@@ -32,6 +34,8 @@ const UNLIMITED_STALLS = 1_000_000;
  * hand-off, a Redis outage, or a row written in a savepoint leaves a queued row that BullMQ does
  * not know: the sweep (at start, then every 30 s) hands those over. The BullMQ job id is the row
  * id, so a repeated hand-off is ignored by BullMQ, and the worker skips rows already finished.
+ * The sweep also asks BullMQ about queued rows long overdue: a Redis restarted without
+ * persistence has forgotten them, and they are handed over again.
  *
  * Crash recovery is BullMQ's stalled-job check: a dead worker's lock runs out (leaseMs) and the
  * job goes back to wait; the next attempt gets the row's checkpoint.
@@ -158,13 +162,22 @@ export class BullmqJobQueue implements JobQueue {
   }
 
   private async sweep(): Promise<void> {
+    const { store, logger } = this.parts;
     try {
-      const orphans = await this.parts.store.notHandedOff(SWEEP_BATCH);
+      const orphans = await store.notHandedOff(SWEEP_BATCH);
       for (const job of orphans) {
         if (this.state === 'closed') return;
         await this.handOff(job.id);
       }
-      if (orphans.length) this.parts.logger.info({ count: orphans.length }, 'handed queued jobs over to BullMQ');
+      if (orphans.length) logger.info({ count: orphans.length }, 'handed queued jobs over to BullMQ');
+      let lost = 0;
+      for (const job of await store.overdue(HELD_BY_BULLMQ, isoIn(-SWEEP_MS), LOST_CHECK_BATCH)) {
+        if (this.state === 'closed') return;
+        if ((await this.bullQueue().getJobState(job.id)) !== 'unknown') continue;
+        lost++;
+        await this.handOff(job.id);
+      }
+      if (lost) logger.warn({ count: lost }, 'handed over again queued jobs that BullMQ had lost');
     } catch (err) {
       this.parts.logger.warn({ code: errorCode(err) }, 'job sweep failed');
     }

@@ -204,6 +204,12 @@ export class JobStore {
     return rows.map((row: Record<string, unknown>) => this.toRecord(row));
   }
 
+  /** Queued jobs held by `marker` that should have run before `before`: candidates for having been lost there. */
+  async overdue(marker: string, before: string, limit: number): Promise<JobRecord[]> {
+    const rows = await this.table().where({ status: 'queued', locked_by: marker }).where('run_at', '<', before).orderBy('run_at').limit(limit);
+    return rows.map((row: Record<string, unknown>) => this.toRecord(row));
+  }
+
   async markHandedOff(id: string, marker: string): Promise<boolean> {
     return this.write(() => this.table().where({ id, status: 'queued' }).whereNull('locked_by').update({ locked_by: marker }));
   }

@@ -62,4 +62,19 @@ describe(`jobs: BullMQ backend${REDIS_URL ? '' : ' (skipped: set REDIS_URL to ru
     const done = await waitFor('completion', async () => ((await queue.get(id))?.status === 'completed' ? queue.get(id) : undefined));
     expect(done).to.include({ result: 'handed over', attempts: 1 });
   });
+
+  it('hands over again a queued job that Redis lost (restarted without persistence)', async () => {
+    const enqueuer = queues.make();
+    enqueuer.define('test.lost', async () => null);
+    const { id } = await enqueuer.enqueue('test.lost', { orgId: ORG_A, payload: {} });
+    await enqueuer.close();
+    await deleteRedisKeys(REDIS_URL!, prefix);
+    await database.db.knex('jobs').where({ id }).update({ run_at: new Date(Date.now() - 5 * 60_000).toISOString() });
+
+    const queue = queues.make();
+    queue.define('test.lost', async () => 'found again');
+    await queue.start();
+    const done = await waitFor('completion', async () => ((await queue.get(id))?.status === 'completed' ? queue.get(id) : undefined));
+    expect(done).to.include({ result: 'found again', attempts: 1 });
+  });
 });
