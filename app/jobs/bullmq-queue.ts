@@ -2,7 +2,8 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { runAttempt } from './attempt.js';
 import { backoffDelay } from './catalog.js';
-import { afterTransaction, insertJob } from './enqueue.js';
+import { afterTransaction } from './after-transaction.js';
+import { insertJob } from './enqueue.js';
 import { JobInterruptedError } from './errors.js';
 import { errorCode, settledWithin, type QueueParts } from './queue-parts.js';
 import { ensureRunnerIndexes } from './runner-indexes.js';
@@ -52,6 +53,7 @@ export class BullmqJobQueue implements JobQueue {
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
   private state: 'new' | 'running' | 'closed' = 'new';
+  private closing?: Promise<void>;
 
   constructor(private readonly parts: QueueParts, private readonly redisUrl: string, redisPrefix: string) {
     // BullMQ puts `prefix:` before its keys; the runtime's prefixes end in ':' already.
@@ -64,12 +66,9 @@ export class BullmqJobQueue implements JobQueue {
 
   async enqueue(type: string, input: EnqueueInput): Promise<JobRecord> {
     const { record, created } = await insertJob(this.parts.store, this.parts.catalog, type, input);
-    if (!created) return record;
-    if (!input.trx) {
-      await this.handOff(record.id);
-    } else {
-      afterTransaction(input.trx, () => { this.track(this.handOff(record.id)); });
-    }
+    // Not awaited: the committed row is the promise that the job runs, so a slow or absent Redis
+    // must not hold up the caller (the sweep hands over what did not make it).
+    if (created) afterTransaction(input.trx, () => this.track(this.handOff(record.id)));
     return record;
   }
 
@@ -79,11 +78,20 @@ export class BullmqJobQueue implements JobQueue {
 
   async start(): Promise<void> {
     if (this.state !== 'new') return;
-    this.state = 'running';
     await ensureRunnerIndexes(this.parts.knex);
+    // Blocking commands must wait forever rather than fail after a few retries; but BullMQ
+    // would then wait forever for an absent Redis too, so the connection is tried first.
+    const connection = this.connect({ maxRetriesPerRequest: null, lazyConnect: true });
+    try {
+      await connection.connect();
+    } catch (err) {
+      this.connections.splice(this.connections.indexOf(connection), 1);
+      connection.disconnect();
+      throw new Error(`jobs: Redis does not answer (${errorCode(err)})`);
+    }
+    this.state = 'running';
     const worker = new Worker(QUEUE_NAME, (job) => this.processTracked(job), {
-      // Blocking commands must wait forever rather than fail after a few retries.
-      connection: this.connect({ maxRetriesPerRequest: null }),
+      connection,
       prefix: this.prefix,
       concurrency: this.parts.concurrency,
       lockDuration: this.parts.leaseMs,
@@ -97,12 +105,15 @@ export class BullmqJobQueue implements JobQueue {
     this.sweepTimer = setInterval(() => { this.sweeping = this.sweep(); }, SWEEP_MS).unref();
   }
 
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.state = 'closed';
     clearInterval(this.sweepTimer);
-    await this.sweeping;
-    await Promise.allSettled([...this.handOffs]);
+    await settledWithin([this.sweeping, ...this.handOffs].filter((p) => p !== undefined), this.parts.shutdownMs);
     if (this.worker) {
       await this.worker.pause(true); // take no more jobs; the running ones go on
       const running = [...this.active.values()];
@@ -119,7 +130,7 @@ export class BullmqJobQueue implements JobQueue {
     for (const connection of this.connections) connection.disconnect();
   }
 
-  private connect(options: { maxRetriesPerRequest: number | null }): Redis {
+  private connect(options: { maxRetriesPerRequest: number | null; lazyConnect?: boolean }): Redis {
     const connection = new Redis(this.redisUrl, options);
     connection.on('error', (err) => this.parts.logger.warn({ code: errorCode(err) }, 'Redis connection error'));
     this.connections.push(connection);

@@ -1,6 +1,7 @@
 import { runAttempt } from './attempt.js';
 import { backoffDelay, type JobType } from './catalog.js';
-import { afterTransaction, insertJob } from './enqueue.js';
+import { afterTransaction } from './after-transaction.js';
+import { insertJob } from './enqueue.js';
 import { errorCode, settledWithin, type QueueParts } from './queue-parts.js';
 import { ensureRunnerIndexes } from './runner-indexes.js';
 import { isoIn, isoNow } from './store.js';
@@ -28,6 +29,7 @@ export class DatabaseJobQueue implements JobQueue {
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   private pollAgain = false;
+  private closing?: Promise<void>;
 
   constructor(private readonly parts: QueueParts) {}
 
@@ -53,8 +55,12 @@ export class DatabaseJobQueue implements JobQueue {
     this.wake();
   }
 
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.state = 'closed';
     clearTimeout(this.timer);
     await this.polling;

@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import { isUuid } from '../core/ids.js';
 import type { JobCatalog } from './catalog.js';
 import { isoIn, type JobStore } from './store.js';
@@ -21,17 +20,4 @@ export async function insertJob(store: JobStore, catalog: JobCatalog, type: stri
     runAt: isoIn(delayMs),
     dedupeKey: input.dedupeKey ?? null,
   }, input.trx);
-}
-
-/**
- * Runs `fn` once `trx` has settled (at once without one). knex resolves a transaction's
- * executionPromise on commit but also on a rollback without an error, so `fn` must check that the
- * job row exists before trusting it; the runners only wake or hand off what they then find.
- */
-export function afterTransaction(trx: Knex.Transaction | undefined, fn: () => void): void {
-  if (!trx) {
-    fn();
-    return;
-  }
-  trx.executionPromise.then(fn, fn);
 }

@@ -27,9 +27,11 @@ export function queueParts(deps: JobQueueDeps): QueueParts {
       .then(deps.onJobsChanged)
       .catch((err: { code?: unknown }) => logger.warn({ code: typeof err?.code === 'string' ? err.code : undefined }, 'onJobsChanged failed'));
   };
-  const positive = (value: number | undefined, fallback: number, name: string) => {
+  const setting = (value: number | undefined, fallback: number, name: string, min: number, integer = false) => {
     const chosen = value ?? fallback;
-    if (!Number.isFinite(chosen) || chosen <= 0) throw new TypeError(`${name} must be a positive number`);
+    if (!Number.isFinite(chosen) || chosen < min || (integer && !Number.isInteger(chosen))) {
+      throw new TypeError(`${name} must be ${integer ? 'an integer' : 'a number'} of at least ${min}`);
+    }
     return chosen;
   };
   return {
@@ -37,10 +39,10 @@ export function queueParts(deps: JobQueueDeps): QueueParts {
     store: new JobStore(deps.knex, deps.dialect, notifyChanged),
     logger,
     runnerId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
-    pollMs: positive(deps.pollMs, 200, 'pollMs'),
-    concurrency: Math.floor(positive(deps.concurrency, 2, 'concurrency')),
-    leaseMs: positive(deps.leaseMs, 30_000, 'leaseMs'),
-    shutdownMs: positive(deps.shutdownMs, 10_000, 'shutdownMs'),
+    pollMs: setting(deps.pollMs, 200, 'pollMs', 1),
+    concurrency: setting(deps.concurrency, 2, 'concurrency', 1, true),
+    leaseMs: setting(deps.leaseMs, 30_000, 'leaseMs', 100),
+    shutdownMs: setting(deps.shutdownMs, 10_000, 'shutdownMs', 0),
     knex: deps.knex,
   };
 }

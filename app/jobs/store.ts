@@ -4,6 +4,7 @@ import { resolveDefinition } from '../core/define.js';
 import { isUuid } from '../core/ids.js';
 import { makeCodec, type RecordCodec } from '../db/codec.js';
 import type { Dialect } from '../db/connection.js';
+import { afterTransaction } from './after-transaction.js';
 import { jobDefinition } from './definition.js';
 import type { JobError, JobRecord, JobStatus } from './types.js';
 
@@ -110,13 +111,17 @@ export class JobStore {
       created_at: now,
       updated_at: now,
     });
+    let stored: Record<string, unknown>;
     if (job.dedupeKey === null) {
       await this.table(trx).insert(row);
-      return { record: (await this.get(id, trx))!, created: true };
+      stored = await this.table(trx).where({ id }).first();
+    } else {
+      await this.table(trx).insert(row).onConflict(['org_id', 'dedupe_key']).ignore();
+      stored = await this.table(trx).where({ org_id: job.orgId, dedupe_key: job.dedupeKey }).first();
     }
-    await this.table(trx).insert(row).onConflict(['org_id', 'dedupe_key']).ignore();
-    const stored = await this.table(trx).where({ org_id: job.orgId, dedupe_key: job.dedupeKey }).first();
-    return { record: this.toRecord(stored), created: stored.id === id };
+    const created = stored.id === id;
+    if (created) afterTransaction(trx, this.changed);
+    return { record: this.toRecord(stored), created };
   }
 
   /** Jobs due to run (of the given types) and running jobs whose lease has run out, oldest first. */

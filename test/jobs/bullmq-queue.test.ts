@@ -41,7 +41,11 @@ describe(`jobs: BullMQ backend${REDIS_URL ? '' : ' (skipped: set REDIS_URL to ru
     const { id } = await queue.enqueue('test.private', { orgId: ORG_A, payload: { name: 'Delacroix-Secret', dob: '1970-01-01' } });
     const redis = new Redis(REDIS_URL!);
     try {
-      const stored = await redis.hgetall(`${prefix.replace(/:$/, '')}:jobs:${id}`);
+      const key = `${prefix.replace(/:$/, '')}:jobs:${id}`;
+      const stored = await waitFor('the BullMQ job', async () => {
+        const hash = await redis.hgetall(key);
+        return Object.keys(hash).length ? hash : undefined;
+      });
       expect(stored.name).to.equal('test.private');
       expect(stored.data).to.equal('{}');
       expect(JSON.stringify(stored)).not.to.include('Delacroix');

@@ -103,6 +103,17 @@ describe('jobs: database runner', () => {
     expect(Date.now() - started).to.be.below(2000);
   });
 
+  it('tells onJobsChanged after committed changes, so cached job lists can be dropped', async () => {
+    let notices = 0;
+    const queue = queues.make({ onJobsChanged: () => { notices++; } });
+    queue.define('test.noticed', async (ctx) => { await ctx.progress(50); });
+    const { id } = await queue.enqueue('test.noticed', { orgId: ORG_A, payload: {} });
+    expect(notices, 'after the enqueue').to.equal(1);
+    await queue.start();
+    await waitFor('completion', async () => (await queue.get(id))?.status === 'completed');
+    expect(notices, 'claim, progress, completion').to.be.at.least(4);
+  });
+
   it('delays a job by delayMs', async () => {
     const queue = queues.make();
     let ranAt = 0;
