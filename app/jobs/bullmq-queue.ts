@@ -40,6 +40,9 @@ const UNLIMITED_STALLS = 1_000_000;
  *
  * Crash recovery is BullMQ's stalled-job check: a dead worker's lock runs out (leaseMs) and the
  * job goes back to wait; the next attempt gets the row's checkpoint.
+ *
+ * BullMQ gives any job to any worker of the queue, so every process that starts it must define
+ * every job type; a worker without the handler fails the job as `unknown_job_type`.
  */
 export class BullmqJobQueue implements JobQueue {
   readonly kind = 'bullmq' as const;
@@ -89,6 +92,7 @@ export class BullmqJobQueue implements JobQueue {
       connection.disconnect();
       throw new Error(`jobs: Redis does not answer (${errorCode(err)})`);
     }
+    if (this.state !== 'new') return; // closed meanwhile; close() disconnects the connection
     this.state = 'running';
     const worker = new Worker(QUEUE_NAME, (job) => this.processTracked(job), {
       connection,
@@ -102,6 +106,7 @@ export class BullmqJobQueue implements JobQueue {
     this.worker = worker;
     await worker.waitUntilReady();
     await this.sweep();
+    if (this.state !== 'running') return;
     this.sweepTimer = setInterval(() => { this.sweeping = this.sweep(); }, SWEEP_MS).unref();
   }
 

@@ -51,6 +51,7 @@ export class DatabaseJobQueue implements JobQueue {
     if (this.state !== 'new') return;
     await ensureRunnerIndexes(this.parts.knex);
     await this.recoverExpired();
+    if (this.state !== 'new') return; // closed meanwhile
     this.state = 'running';
     this.wake();
   }
