@@ -16,6 +16,7 @@ import { makeWriteGenerations, ResultCache, type WriteGenerations } from './db/w
 import { EventBus } from './events/outbox.js';
 import { Kernel, loadPluginDirs } from './kernel/kernel.js';
 import { definitionFingerprint, SchemaHolder } from './kernel/schema-holder.js';
+import { createJobQueue, type JobQueue } from './jobs/index.js';
 import { GenerationBuilder } from './schema/generation.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,6 +39,8 @@ export interface Runtime {
   redisPrefix: string;
   audit: AuditWriter;
   events: EventBus;
+  /** Background jobs: BullMQ with REDIS_URL, else kept and run from the database. */
+  jobs: JobQueue;
   generations: WriteGenerations;
   counts: ResultCache<number>;
   /** Decoded list pages (without embedded relations), exact per write generation. */
@@ -84,6 +87,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     const redisPrefix = options.redisPrefix ?? 'emr:';
     const generations = makeWriteGenerations(db, redis, redisPrefix);
     const schemas = new SchemaHolder(first, definitionFingerprint(definitions), builder, kernel, generations, logger);
+    const jobs = createJobQueue({
+      knex: db.knex,
+      dialect: db.dialect,
+      logger,
+      redisUrl: config.redisUrl,
+      redisPrefix: `${redisPrefix}jobs:`,
+      onJobsChanged: () => generations.bump(first.registry.get('job').table),
+    });
+    for (const [type, job] of kernel.jobs) jobs.define(type, job.handler, { attempts: job.attempts, backoffMs: job.backoffMs });
     const auditTable = first.registry.get('audit-event').table;
     const audit = new AuditWriter(db.knex, auditTable, () => schemas.current.codec('audit-event'), config.auditFlushMs, logger, () => generations.bump(auditTable));
     const events = new EventBus({
@@ -93,15 +105,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       codec: () => schemas.current.codec('outbox-event'),
       services: {
         logger,
-        enqueue: async () => {
-          throw Object.assign(new Error('no job queue'), { code: 'jobs_unavailable' });
-        },
+        enqueue: (type, input) => jobs.enqueue(type, input),
       },
       leaseMs: config.eventLeaseMs,
       sweepMs: config.eventSweepMs,
     });
-    closers.push(() => schemas.close(), () => events.close(), () => audit.flush());
+    // Jobs stop first (their handlers may still write), then events, then the buffered audit.
+    closers.push(() => jobs.close(), () => schemas.close(), () => events.close(), () => audit.flush());
     if (options.background !== false) {
+      await jobs.start();
       events.start();
       await schemas.startWatching(config.schemaPollMs);
     }
@@ -121,6 +133,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       redisPrefix,
       audit,
       events,
+      jobs,
       generations,
       counts: new ResultCache(5000),
       pages: new ResultCache(100),

@@ -3,6 +3,7 @@ import type { Model, QueryBuilderType } from 'objection';
 import type { Logger } from 'pino';
 // Type-only: plugins reach the runtime's services through the objects they are handed.
 import type { Runtime } from '../runtime.js';
+import type { JobHandler, JobTypeOptions } from '../jobs/types.js';
 import type { ErrorCodeInfo } from './errors.js';
 import type { OperationContext } from './context.js';
 import type { EntityDefinition, ResolvedDefinition } from './types.js';
@@ -119,10 +120,9 @@ export interface ActionDefinition {
   run(args: ActionArgs): Promise<ActionResult> | ActionResult;
 }
 
-export interface JobDeclaration {
-  handler: (job: { id: string; org_id: string; payload: unknown; checkpoint: unknown; progress(percent: number, checkpoint?: unknown): Promise<void> }) => Promise<unknown>;
-  attempts?: number;
-  backoffMs?: number;
+/** A background job type: its handler and retry policy (app/jobs/types.ts). */
+export interface JobDeclaration extends JobTypeOptions {
+  handler: JobHandler;
 }
 
 /** An HTTP route a plugin serves outside the generated ones: it still only translates to operations. */

@@ -1,4 +1,5 @@
 import { outboxEventDefinition } from '../events/definition.js';
+import { jobDefinition } from '../jobs/definition.js';
 import { defineEntity } from './define.js';
 import type { EntityDefinition } from './types.js';
 
@@ -97,4 +98,4 @@ export const settingsDefinition = defineEntity({
   },
 });
 
-export const systemDefinitions: EntityDefinition[] = [organizationsDefinition, partnersDefinition, apiKeysDefinition, idempotencyKeysDefinition, settingsDefinition, outboxEventDefinition];
+export const systemDefinitions: EntityDefinition[] = [organizationsDefinition, partnersDefinition, apiKeysDefinition, idempotencyKeysDefinition, settingsDefinition, outboxEventDefinition, jobDefinition];

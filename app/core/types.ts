@@ -75,6 +75,11 @@ export interface HasManyRelation {
 export interface IndexDefinition {
   columns: readonly string[];
   unique?: boolean;
+  /**
+   * Not led by org_id: for queries across every organization (the job runners' polls). Tenant
+   * indexes otherwise start with org_id, as every API query is within one organization.
+   */
+  acrossOrganizations?: boolean;
 }
 
 export interface AdminHints {

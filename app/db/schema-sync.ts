@@ -62,8 +62,9 @@ export function indexesFor(def: ResolvedDefinition, dialect: Dialect): IndexSpec
   add([...tenantPrefix, q(sortCol), q('id')], false, live);
   for (const idx of def.indexes ?? []) {
     const cols = idx.columns.map(q);
-    if (idx.unique) add([...tenantPrefix, ...cols], true);
-    else add([...tenantPrefix, ...cols, q('id')], false, live);
+    const prefix = idx.acrossOrganizations ? [] : tenantPrefix;
+    if (idx.unique) add([...prefix, ...cols], true);
+    else add([...prefix, ...cols, q('id')], false, live);
   }
   for (const col of def.columns) {
     if (col.field.unique) add([...tenantPrefix, q(col.name)], true);

@@ -6,7 +6,6 @@ import { afterTransaction } from './after-transaction.js';
 import { insertJob } from './enqueue.js';
 import { JobInterruptedError } from './errors.js';
 import { errorCode, settledWithin, type QueueParts } from './queue-parts.js';
-import { ensureRunnerIndexes } from './runner-indexes.js';
 import { isoIn } from './store.js';
 import type { EnqueueInput, JobError, JobHandler, JobQueue, JobRecord, JobTypeOptions } from './types.js';
 
@@ -81,7 +80,6 @@ export class BullmqJobQueue implements JobQueue {
 
   async start(): Promise<void> {
     if (this.state !== 'new') return;
-    await ensureRunnerIndexes(this.parts.knex);
     // Blocking commands must wait forever rather than fail after a few retries; but BullMQ
     // would then wait forever for an absent Redis too, so the connection is tried first.
     const connection = this.connect({ maxRetriesPerRequest: null, lazyConnect: true });

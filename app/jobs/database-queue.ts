@@ -3,7 +3,6 @@ import { backoffDelay, type JobType } from './catalog.js';
 import { afterTransaction } from './after-transaction.js';
 import { insertJob } from './enqueue.js';
 import { errorCode, settledWithin, type QueueParts } from './queue-parts.js';
-import { ensureRunnerIndexes } from './runner-indexes.js';
 import { isoIn, isoNow } from './store.js';
 import type { EnqueueInput, JobHandler, JobQueue, JobRecord, JobTypeOptions } from './types.js';
 
@@ -49,7 +48,6 @@ export class DatabaseJobQueue implements JobQueue {
 
   async start(): Promise<void> {
     if (this.state !== 'new') return;
-    await ensureRunnerIndexes(this.parts.knex);
     await this.recoverExpired();
     if (this.state !== 'new') return; // closed meanwhile
     this.state = 'running';

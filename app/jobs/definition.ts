@@ -34,5 +34,10 @@ export const jobDefinition = defineEntity({
     locked_by: { type: 'string', readOnly: true, description: 'The runner holding the job.' },
     finished_at: { type: 'datetime', readOnly: true, description: 'When the job completed or finally failed.' },
   },
+  // The runners poll across every organization for due and abandoned jobs.
+  indexes: [
+    { columns: ['status', 'run_at'], acrossOrganizations: true },
+    { columns: ['status', 'locked_until'], acrossOrganizations: true },
+  ],
   admin: { group: 'System', icon: 'Clock', listProperties: ['created_at', 'type', 'status', 'progress', 'attempts'] },
 });

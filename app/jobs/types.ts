@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import type { Dialect } from '../db/dialect.js';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
 
@@ -73,7 +74,7 @@ export interface JobQueue {
 
 export interface JobQueueDeps {
   knex: Knex;
-  dialect: 'sqlite' | 'postgres';
+  dialect: Dialect;
   logger: Logger;
   /** Set: jobs run through BullMQ on this Redis. Unset: the database runner. */
   redisUrl?: string;

@@ -66,7 +66,20 @@ export default definePlugin({
       run: async ({ query, input }) => ({ result: { count: (await query('gadget').where('shine', '>=', input.min as number)).length } }),
     },
   ],
-  events: { 'gadget.gleaming': (event) => { received.push(event); } },
+  events: {
+    'gadget.gleaming': (event) => { received.push(event); },
+    'gadget.created': { job: 'gadget-welcome' },
+  },
+  jobs: {
+    'gadget-welcome': {
+      attempts: 2,
+      backoffMs: 50,
+      handler: async ({ job, progress }) => {
+        await progress(50, { greeted: true });
+        return { welcomed: (job.payload as { resource_id: string }).resource_id };
+      },
+    },
+  },
 });
 `);
   return dir;
@@ -170,6 +183,27 @@ describe('a plugin in a folder of its own, and no other edit', () => {
     const other = await s.createOrg();
     const otherKey = (await s.createKey({ orgs: [other.slug], scopes: ['gadgets:write'] })).key;
     expect((await s.api('POST', `/api/v1/${other.slug}/gadgets/count-shiny`, { key: otherKey, body: {} })).body.data).to.deep.equal({ count: 0 });
+  });
+
+  it('feeds its job from an event, and the job is visible to the org holding jobs:read, and to no other', async () => {
+    const g = await make('Clock');
+    const jobsKey = (await s.createKey({ orgs: [ORG], scopes: ['jobs:read'], rateLimit: 100000 })).key;
+    const job = await eventually(async () => {
+      const res = await s.api('GET', `/api/v1/${ORG}/jobs?type=gadget-welcome&status=completed`, { key: jobsKey });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      return res.body.data.find((j: { result: { welcomed: string } }) => j.result?.welcomed === g.id);
+    });
+    const got = await s.api('GET', `/api/v1/${ORG}/jobs/${job.id}`, { key: jobsKey });
+    expect(got.status).to.equal(200);
+    expect(got.body.data).to.include({ type: 'gadget-welcome', status: 'completed', progress: 100, attempts: 1 });
+    expect(got.body.data.result).to.deep.equal({ welcomed: g.id });
+    // The payload may carry patient data: only with jobs:sensitive.
+    expect(got.body.data).to.not.have.property('payload');
+    expect((await s.api('GET', `/api/v1/${ORG}/jobs/${job.id}`, { key: writer })).status).to.equal(403);
+    const other = await s.createOrg();
+    const otherKey = (await s.createKey({ orgs: [other.slug], scopes: ['jobs:read'] })).key;
+    expect((await s.api('GET', `/api/v1/${other.slug}/jobs/${job.id}`, { key: otherKey })).status).to.equal(404);
+    expect((await s.api('POST', `/api/v1/${ORG}/jobs`, { key: jobsKey, body: {} })).status).to.be.oneOf([404, 405]);
   });
 
   it('adds its error code to the catalogue the API answers with', async () => {
