@@ -14,10 +14,11 @@ export function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-export function dataEnvelope(subject: string): Obj {
+/** The `{"data": ...}` envelope of one result. */
+export function dataEnvelope(data: Obj): Obj {
   return {
     type: 'object',
-    properties: { data: schemaRef(subject) },
+    properties: { data },
     required: ['data'],
     additionalProperties: false,
   };

@@ -1,87 +1,133 @@
 // The OpenAPI 3.1 document of the API, generated from the exposed definitions of a registry.
 // Schemas come from app/schema/json-schema.ts (the same ones Ajv validates with), so the document
-// can never drift from what the server accepts and returns.
+// can never drift from what the server accepts and returns. A document is built for a set of
+// scopes: the full one for `*`, a scoped one for a caller's key (app/openapi/view.ts).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Registry } from '../core/registry.js';
-import { schemaRef, type Obj } from './common.js';
+import { actionPaths } from './action-paths.js';
+import type { Obj } from './common.js';
 import { errorComponents } from './errors.js';
 import { fixedPaths } from './fixed-paths.js';
-import { label, plural } from './names.js';
+import { label, plural, resourceTag } from './names.js';
+import { componentParameters } from './parameters.js';
+import { pruneUnusedComponents } from './prune.js';
 import { resourcePaths } from './resource-paths.js';
-import { listSchema, resourceSchemas } from './schemas.js';
+import { listSchema, pageInfoSchema, resourceSchemas } from './schemas.js';
+import { bearerScheme } from './security.js';
+import { DocumentView, FULL_VIEW } from './view.js';
 
 export { collectionPath, parentParamName, plural } from './names.js';
+
+/** An operation a plugin adds to a resource: `POST {collection path}/{name}` or `POST {item path}/{name}`. */
+export interface OpenApiAction {
+  /** The definition name, e.g. `patient`. */
+  resource: string;
+  /** Kebab-case; the URL segment, e.g. `transition-status`. */
+  name: string;
+  on: 'record' | 'collection';
+  summary: string;
+  description?: string;
+  /** The scope it needs, e.g. `patients:write`. */
+  scope: string;
+  /** JSON Schema of the request body. */
+  input: Record<string, unknown>;
+  /** JSON Schema of `data` in the `{data: ...}` response; without it, the resource's record. */
+  output?: Record<string, unknown>;
+  /** The error codes it may answer besides those every operation may (app/core/errors.ts). */
+  errors: string[];
+}
 
 export interface OpenApiOptions {
   /** `servers[0].url`; defaults to `/` (the host serving the document). */
   serverUrl?: string;
+  /** The caller's scopes: only the operations and fields they allow. Without them, everything. */
+  scopes?: readonly string[];
+  /** Operations contributed by plugins. */
+  actions?: readonly OpenApiAction[];
+  /** The server's default per-key limit (RATE_LIMIT_PER_MINUTE); the description states it when given. */
+  rateLimitPerMinute?: number;
 }
 
 let packageVersion: string | undefined;
+
+/** The version in the nearest package.json above this module (found from the source tree and from dist/). */
 function apiVersion(): string {
-  if (packageVersion === undefined) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-      packageVersion = typeof pkg.version === 'string' ? pkg.version : '0.0.0';
-    } catch {
-      packageVersion = '0.0.0';
+  packageVersion ??= readPackageVersion();
+  return packageVersion;
+}
+
+function readPackageVersion(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const version = JSON.parse(readFileSync(file, 'utf8')).version;
+      return typeof version === 'string' ? version : '0.0.0';
     }
+    if (path.dirname(dir) === dir) return '0.0.0';
   }
-  return packageVersion!;
 }
 
-// ---------------------------------------------------------------------------------------------
-
-/** The `{org}` path parameter: the slug pattern of the organization definition when there is one. */
-function orgSlugSchema(registry: Registry): Obj {
-  const pattern = registry.has('organization') ? registry.get('organization').fields.slug?.pattern : undefined;
-  return pattern ? { type: 'string', pattern } : { type: 'string' };
+function describeApi(view: DocumentView, opts: OpenApiOptions): string {
+  const rateLimit = opts.rateLimitPerMinute
+    ? `${opts.rateLimitPerMinute} requests per minute per key by default on this server (\`RATE_LIMIT_PER_MINUTE\`); a key may carry its own limit`
+    : 'a number of requests per minute per key, set by the server (`RATE_LIMIT_PER_MINUTE`) unless the key carries its own limit';
+  const scoped = opts.scopes
+    ? `\n\n**This document is scoped** to ${view.scopes.length ? view.scopes.map((s) => `\`${s}\``).join(', ') : 'no scope'}: ` +
+      'it lists only the operations these scopes allow, and sensitive fields only with `<scope>:sensitive`.'
+    : '';
+  return (
+    'The partner API of the EMR platform, generated from the resource definitions.\n\n' +
+    '**Authentication**: `Authorization: Bearer <API key or JWT>`. Each operation names the scope it needs in its description ' +
+    'and in `x-required-scopes`; `x-scopes` on the `bearerAuth` security scheme lists every scope. ' +
+    '**Your own document**: `GET /api/openapi.json?scoped=true` with your `Authorization` header returns this document ' +
+    'narrowed to your key: only the operations its scopes allow, without sensitive fields unless it holds `<scope>:sensitive`. ' +
+    '**Envelopes**: one record is `{"data": {...}}`; a list is `{"data": [...], "total_count", "limit", "offset", "page_info"}`; ' +
+    'an error is `{"error", "message", "details", "request_id"}`. ' +
+    `**Rate limits**: ${rateLimit}; a 429 carries \`Retry-After\` and \`RateLimit-*\` headers.` +
+    scoped
+  );
 }
 
-/** The complete OpenAPI 3.1.0 document for the exposed definitions of `registry`. */
+/** The OpenAPI 3.1.0 document of `registry`: the full one, or with `scopes` the one of a caller. */
 export function buildOpenApiDocument(registry: Registry, opts: OpenApiOptions = {}): Record<string, unknown> {
-  const defs = registry.exposed();
-  const exposed = new Set(defs.map((d) => d.name));
+  const view = opts.scopes ? new DocumentView(opts.scopes) : FULL_VIEW;
   const errors = errorComponents();
-
-  const schemas: Obj = {
-    ...errors.schemas,
-    PageInfo: {
-      type: 'object',
-      description: 'Keyset paging: pass `end_cursor` as `after` (with the same filters and sort) for the next page.',
-      properties: {
-        end_cursor: { type: ['string', 'null'], description: 'Opaque cursor of the last record of the page; null on an empty page.' },
-        has_next_page: { type: 'boolean' },
-      },
-      required: ['end_cursor', 'has_next_page'],
-      additionalProperties: false,
-    },
-  };
-  const addSchema = (name: string, schema: Obj) => {
-    if (schemas[name]) throw new Error(`OpenAPI: component schema '${name}' is generated twice`);
-    schemas[name] = schema;
-  };
-
+  const schemas: Obj = { ...errors.schemas, PageInfo: pageInfoSchema() };
   const paths: Record<string, Obj> = {};
-  const tags = new Map<string, string>();
-  const tagged = new Map<string, string[]>();
-  for (const def of defs) {
-    for (const [name, schema] of Object.entries(resourceSchemas(registry, def, exposed))) addSchema(name, schema);
-    addSchema(`${def.subject}List`, listSchema(def.subject));
-    for (const [path, item] of Object.entries(resourcePaths(registry, def))) {
-      if (paths[path]) throw new Error(`OpenAPI: path '${path}' is generated twice`);
-      paths[path] = item;
+  const addPaths = (more: Record<string, Obj>) => {
+    for (const [p, item] of Object.entries(more)) {
+      if (paths[p]) throw new Error(`OpenAPI: path '${p}' is generated twice`);
+      paths[p] = item;
     }
-    const group = def.admin?.group ?? 'General';
-    tagged.set(group, [...(tagged.get(group) ?? []), plural(label(def))]);
+  };
+  const tagged = new Map<string, Set<string>>();
+  const tag = (group: string, name: string) => tagged.set(group, (tagged.get(group) ?? new Set()).add(name));
+
+  // Every exposed definition's schemas are generated: an action's response may use one its
+  // caller cannot list. Pruning drops those no operation of this document refers to.
+  for (const def of registry.exposed()) {
+    for (const [name, schema] of Object.entries({ ...resourceSchemas(registry, def, view), [`${def.subject}List`]: listSchema(def.subject) })) {
+      if (schemas[name]) throw new Error(`OpenAPI: component schema '${name}' is generated twice`);
+      schemas[name] = schema;
+    }
+    const crud = resourcePaths(registry, def, view);
+    addPaths(crud);
+    if (Object.keys(crud).length) tag(resourceTag(def), plural(label(def)));
   }
-  for (const [group, names] of [...tagged.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    tags.set(group, `Resources: ${names.join(', ')}.`);
+  for (const action of opts.actions ?? []) {
+    const added = actionPaths(registry, action, view);
+    addPaths(added);
+    const def = registry.get(action.resource);
+    if (Object.keys(added).length) tag(resourceTag(def), plural(label(def)));
   }
-  tags.set('Auth', 'Token exchange.');
-  tags.set('System', 'Health and metrics (no authentication).');
-  Object.assign(paths, fixedPaths());
+  const tags = [...tagged.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, names]) => ({ name, description: `Resources: ${[...names].join(', ')}.` }));
+  tags.push({ name: 'Auth', description: 'Token exchange.' }, { name: 'System', description: 'Health, metrics and this document.' });
+  addPaths(fixedPaths());
 
   // operationIds must be unique across the document.
   const seen = new Set<string>();
@@ -94,63 +140,28 @@ export function buildOpenApiDocument(registry: Registry, opts: OpenApiOptions = 
     }
   }
 
-  return {
+  const serverUrl = opts.serverUrl ?? '/';
+  const doc: Obj = {
     openapi: '3.1.0',
     info: {
       title: 'EMR Platform API',
       version: apiVersion(),
-      description:
-        'The partner API of the EMR platform, generated from the resource definitions.\n\n' +
-        '**Authentication**: `Authorization: Bearer <API key or JWT>`; each operation lists the scope it needs. ' +
-        '**Envelopes**: one record is `{"data": {...}}`; a list is `{"data": [...], "total_count", "limit", "offset", "page_info"}`; ' +
-        'an error is `{"error", "message", "details", "request_id"}`. ' +
-        '**Rate limits**: 100 requests/minute per key by default; a 429 carries `Retry-After` and `RateLimit-*` headers.',
+      description: describeApi(view, opts),
+      // Each deployment is run by its own operator, who is the partners' contact.
+      contact: { name: 'The operator of this deployment', ...(/^https?:\/\//.test(serverUrl) ? { url: serverUrl } : {}) },
     },
-    servers: [{ url: opts.serverUrl ?? '/' }],
-    tags: [...tags.entries()].map(([name, description]) => ({ name, description })),
+    servers: [{ url: serverUrl }],
+    tags,
     security: [{ bearerAuth: [] }],
     paths,
     components: {
       schemas,
       responses: errors.responses,
       headers: errors.headers,
-      parameters: {
-        Org: {
-          name: 'org',
-          in: 'path',
-          required: true,
-          description: 'Slug of the organization, e.g. `demo-clinic`.',
-          schema: orgSlugSchema(registry),
-        },
-        Id: {
-          name: 'id',
-          in: 'path',
-          required: true,
-          description: 'Id of the record (a UUID; anything else is a 400 `invalid_id`).',
-          schema: { type: 'string', format: 'uuid' },
-        },
-        IdempotencyKey: {
-          name: 'Idempotency-Key',
-          in: 'header',
-          required: false,
-          description: 'Makes the create safe to retry: a repeat with the same body returns the first response; the same key with another body is a 409 `idempotency_conflict`.',
-          schema: { type: 'string', minLength: 1, maxLength: 255 },
-        },
-        IfMatch: {
-          name: 'If-Match',
-          in: 'header',
-          required: false,
-          description: 'The `ETag` of the version the change is based on (`W/"<version>"`); a stale one is a 409 `version_conflict`.',
-          schema: { type: 'string' },
-        },
-      },
-      securitySchemes: {
-        bearerAuth: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'An API key (sk_live_…) or a JWT from /api/v1/auth/token',
-        },
-      },
+      parameters: componentParameters(registry),
+      securitySchemes: { bearerAuth: bearerScheme(registry) },
     },
   };
+  pruneUnusedComponents(doc);
+  return doc;
 }

@@ -11,6 +11,7 @@ const ERROR_RESPONSES: { name: string; status: number; description: string }[] =
   { name: 'Forbidden', status: 403, description: 'The credentials do not carry the scope this operation needs.' },
   { name: 'NotFound', status: 404, description: 'The record (or organization, or parent record) does not exist or is not visible to the caller. A record of another organization is always `not_found`.' },
   { name: 'Conflict', status: 409, description: 'A stale `base_version` / `If-Match` (`version_conflict`, with the current version in `details`), a unique value already taken (`duplicate`), or an `Idempotency-Key` reused with a different body (`idempotency_conflict`).' },
+  { name: 'MethodNotAllowed', status: 405, description: 'The route exists but does not answer this HTTP method.' },
   { name: 'PayloadTooLarge', status: 413, description: 'The request body is too large.' },
   { name: 'Unprocessable', status: 422, description: 'The request is well-formed but cannot be applied: a referenced record does not exist, a state transition is not allowed, or (restore) the record is not archived.' },
   { name: 'TooManyRequests', status: 429, description: 'The rate limit of the API key is exhausted; retry after `Retry-After` seconds.' },
@@ -114,3 +115,13 @@ export const errorRefs = (...statuses: number[]): Obj => {
   }
   return out;
 };
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(STATUS_BY_CODE, code);
+}
+
+/** The reusable error responses of these statuses and of the statuses of these error codes. */
+export function errorRefsWithCodes(statuses: readonly number[], codes: readonly ErrorCode[]): Obj {
+  const all = new Set([...statuses, ...codes.map((code) => STATUS_BY_CODE[code])]);
+  return errorRefs(...[...all].sort((a, b) => a - b));
+}

@@ -1,4 +1,4 @@
-// Routes that do not come from definitions: token exchange, health and metrics.
+// Routes that do not come from definitions: token exchange, this document, health and metrics.
 
 import { jsonContent, type Obj } from './common.js';
 import { errorRefs } from './errors.js';
@@ -36,6 +36,30 @@ export function fixedPaths(): Record<string, Obj> {
             }),
           },
           ...errorRefs(400, 401, 413, 429, 500),
+        },
+      },
+    },
+    '/api/openapi.json': {
+      get: {
+        operationId: 'getOpenApiDocument',
+        tags: ['System'],
+        summary: 'This OpenAPI document',
+        description:
+          'The full document needs no authentication. With `scoped=true` and `Authorization: Bearer <API key or JWT>` ' +
+          'it is narrowed to the credentials: only the operations their scopes allow, and sensitive fields only with `<scope>:sensitive`.',
+        security: [{}, { bearerAuth: [] }],
+        parameters: [
+          {
+            name: 'scoped',
+            in: 'query',
+            required: false,
+            description: 'Return the document of the credentials in the `Authorization` header (required with `true`).',
+            schema: { type: 'boolean', default: false },
+          },
+        ],
+        responses: {
+          200: { description: 'The OpenAPI 3.1 document.', content: jsonContent({ type: 'object', required: ['openapi', 'info', 'paths'] }) },
+          ...errorRefs(400, 401, 500),
         },
       },
     },

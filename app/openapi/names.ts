@@ -23,3 +23,9 @@ export function collectionPath(registry: Registry, def: ResolvedDefinition): str
   }
   return def.tenant ? `/api/v1/{org}/${def.path}` : `/api/v1/${def.path}`;
 }
+
+/** The tag of a definition's operations: its admin group. */
+export const resourceTag = (def: ResolvedDefinition) => def.admin?.group ?? 'General';
+
+/** `transition-status` → `transitionStatus`. */
+export const camelCase = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());

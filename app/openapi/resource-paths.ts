@@ -5,30 +5,37 @@ import type { ResolvedDefinition } from '../core/types.js';
 import { getQuerySchema, listQuerySchema } from '../schema/json-schema.js';
 import { dataEnvelope, headerRef, jsonContent, paramRef, schemaRef, type Obj } from './common.js';
 import { errorRefs } from './errors.js';
-import { collectionPath, label, plural } from './names.js';
+import { collectionPath, label, plural, resourceTag } from './names.js';
 import { pathParameters, queryHelp, queryParameters } from './parameters.js';
+import { requiresScope, scopeSentence } from './security.js';
+import type { Access, DocumentView } from './view.js';
 
-function scopeText(def: ResolvedDefinition, access: 'read' | 'write'): string {
-  const alternatives = access === 'read' ? `\`${def.scope}:write\`, \`*:read\` or \`*\` also grant it` : '`*` also grants it';
-  let text = `Requires the \`${def.scope}:${access}\` scope (${alternatives}).`;
-  if (def.sensitiveFields.length) {
+function scopeText(def: ResolvedDefinition, access: Access, view: DocumentView): string {
+  let text = scopeSentence(`${def.scope}:${access}`);
+  if (def.sensitiveFields.length && view.seesSensitive(def)) {
     text += ` Sensitive fields (${def.sensitiveFields.map((f) => `\`${f}\``).join(', ')}) are returned only with \`${def.scope}:sensitive\`; without it they are absent.`;
+  } else if (def.sensitiveFields.length) {
+    text += ` This resource also has sensitive fields, returned only with \`${def.scope}:sensitive\` and left out of this document.`;
   }
   if (def.tenant) text += ' Only records of the organizations the credentials are bound to are visible.';
   return text;
 }
 
-export function resourcePaths(registry: Registry, def: ResolvedDefinition): Record<string, Obj> {
+/** The operations of one definition that this view may call (none when it may not read it). */
+export function resourcePaths(registry: Registry, def: ResolvedDefinition, view: DocumentView): Record<string, Obj> {
+  if (!view.can(def, 'read')) return {};
   const base = collectionPath(registry, def);
-  const tag = def.admin?.group ?? 'General';
+  const tag = resourceTag(def);
   const one = def.subject;
   const many = plural(def.subject);
   const what = label(def);
   const baseParams = pathParameters(registry, def);
   const intro = def.description ? `${def.description}\n\n` : '';
   const parentNote = def.parent ? ` of one ${label(registry.get(def.parent.resource))}` : '';
-  const security = (access: 'read' | 'write') => [{ bearerAuth: [`${def.scope}:${access}`] }];
-  const describe = (text: string, access: 'read' | 'write') => `${intro}${text}\n\n${scopeText(def, access)}`;
+  const security = (access: Access) => requiresScope(`${def.scope}:${access}`);
+  const describe = (text: string, access: Access) => `${intro}${text}\n\n${scopeText(def, access, view)}`;
+  const help = queryHelp(registry, def, view);
+  const record = dataEnvelope(schemaRef(one));
 
   const collection: Obj = { parameters: baseParams };
   const item: Obj = { parameters: [...baseParams, paramRef('Id')] };
@@ -44,8 +51,8 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition): Reco
         (def.archivable ? ' Archived records are left out unless `include_archived=true`.' : ''),
       'read',
     ),
-    security: security('read'),
-    parameters: queryParameters(def, listQuerySchema(def), queryHelp(def)),
+    ...security('read'),
+    parameters: queryParameters(def, listQuerySchema(def), view, help),
     responses: {
       200: {
         description: `A page of ${plural(what)}.`,
@@ -55,9 +62,8 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition): Reco
     },
   };
 
-  const getResponse: Obj = { description: `The ${what}.`, content: jsonContent(dataEnvelope(one)) };
+  const getResponse: Obj = { description: `The ${what}.`, content: jsonContent(record) };
   if (def.versioned) getResponse.headers = { ETag: headerRef('ETag') };
-  const help = queryHelp(def);
   item.get = {
     operationId: `get${one}`,
     tags: [tag],
@@ -66,31 +72,31 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition): Reco
       `Returns one ${what} by id.${def.archivable ? ' An archived record answers only with `include_archived=true`.' : ''}`,
       'read',
     ),
-    security: security('read'),
-    parameters: queryParameters(def, getQuerySchema(def), { include: help.include, fields: help.fields }),
+    ...security('read'),
+    parameters: queryParameters(def, getQuerySchema(def), view, { include: help.include, fields: help.fields }),
     responses: { 200: getResponse, ...errorRefs(400, 401, 403, 404, 429, 500) },
   };
 
-  if (def.readOnlyResource) return paths;
+  if (view.creates(def)) {
+    collection.post = {
+      operationId: `create${one}`,
+      tags: [tag],
+      summary: `Create a ${what}`,
+      description: describe(
+        `Creates a ${what}${parentNote}. A repeat with the same \`Idempotency-Key\` and body returns the first response.`,
+        'write',
+      ),
+      ...security('write'),
+      parameters: [paramRef('IdempotencyKey')],
+      requestBody: { required: true, content: jsonContent(schemaRef(`${one}Create`)) },
+      responses: {
+        201: { description: `The created ${what}.`, content: jsonContent(record) },
+        ...errorRefs(400, 401, 403, 404, 409, 413, 422, 429, 500),
+      },
+    };
+  }
 
-  collection.post = {
-    operationId: `create${one}`,
-    tags: [tag],
-    summary: `Create a ${what}`,
-    description: describe(
-      `Creates a ${what}${parentNote}. A repeat with the same \`Idempotency-Key\` and body returns the first response.`,
-      'write',
-    ),
-    security: security('write'),
-    parameters: [paramRef('IdempotencyKey')],
-    requestBody: { required: true, content: jsonContent(schemaRef(`${one}Create`)) },
-    responses: {
-      201: { description: `The created ${what}.`, content: jsonContent(dataEnvelope(one)) },
-      ...errorRefs(400, 401, 403, 404, 409, 413, 422, 429, 500),
-    },
-  };
-
-  if (!def.appendOnly) {
+  if (view.updates(def)) {
     const updateText = (verb: string) =>
       describe(
         `${verb} Only the fields sent change. ` +
@@ -104,11 +110,11 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition): Reco
       tags: [tag],
       summary,
       description: updateText(verb),
-      security: security('write'),
+      ...security('write'),
       parameters: def.versioned ? [paramRef('IfMatch')] : [],
       requestBody: { required: true, content: jsonContent(schemaRef(`${one}Update`)) },
       responses: {
-        200: { description: `The updated ${what}.`, content: jsonContent(dataEnvelope(one)) },
+        200: { description: `The updated ${what}.`, content: jsonContent(record) },
         ...errorRefs(400, 401, 403, 404, 409, 413, 422, 429, 500),
       },
     });
@@ -116,9 +122,9 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition): Reco
     item.put = update(`replace${one}`, `Update a ${what} (PUT alias)`, `Same partial semantics as PATCH (PUT is accepted as an alias).`);
   }
 
-  if (def.archivable) {
+  if (view.archives(def)) {
     const archiveResponses = (status: 'archived' | 'restored', ...errors: number[]): Obj => ({
-      200: { description: `The ${status} ${what}.`, content: jsonContent(dataEnvelope(one)) },
+      200: { description: `The ${status} ${what}.`, content: jsonContent(record) },
       ...errorRefs(...errors),
     });
     item.delete = {
@@ -126,7 +132,7 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition): Reco
       tags: [tag],
       summary: `Archive (soft-delete) a ${what}`,
       description: describe(`Soft delete: sets \`deleted_at\`; nothing is hard-deleted. Same as \`POST …/{id}/archive\`.`, 'write'),
-      security: security('write'),
+      ...security('write'),
       responses: archiveResponses('archived', 400, 401, 403, 404, 429, 500),
     };
     paths[`${base}/{id}/archive`] = {
@@ -136,7 +142,7 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition): Reco
         tags: [tag],
         summary: `Archive a ${what}`,
         description: describe(`Sets \`deleted_at\`: the ${what} leaves default lists and GETs (see \`include_archived\`).`, 'write'),
-        security: security('write'),
+        ...security('write'),
         responses: archiveResponses('archived', 400, 401, 403, 404, 429, 500),
       },
     };
@@ -147,7 +153,7 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition): Reco
         tags: [tag],
         summary: `Restore an archived ${what}`,
         description: describe(`Clears \`deleted_at\`. A ${what} that is not archived is a 422 \`unprocessable\`.`, 'write'),
-        security: security('write'),
+        ...security('write'),
         responses: archiveResponses('restored', 400, 401, 403, 404, 422, 429, 500),
       },
     };
