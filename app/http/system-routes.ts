@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Router from '@koa/router';
+import { authenticate } from '../auth/api-keys.js';
+import { validationError } from '../core/errors.js';
+import type { Registry } from '../core/registry.js';
+import { OpenApiDocumentCache } from '../openapi/document-cache.js';
+import { docsHtml, swaggerUiDistPath } from '../openapi/docs-page.js';
 import type { Runtime } from '../runtime.js';
 import type { createMetrics } from './metrics.js';
-import { buildOpenApiDocument } from '../openapi/document.js';
-import { docsHtml, swaggerUiDistPath } from '../openapi/docs-page.js';
 
 const DOCS_ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -12,10 +15,27 @@ const DOCS_ASSETS: Record<string, string> = {
   'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
 };
 
-/** Health, metrics, the OpenAPI document and its browsable reference. No authentication. */
+/** `?scoped=true|false`; anything else is a 400 like any other bad query value. */
+function scopedFlag(value: string | string[] | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw validationError([{ path: '/query/scoped', message: 'must be true or false' }]);
+}
+
+/**
+ * Health, metrics, the OpenAPI document and its browsable reference. No authentication, except
+ * for the scoped document (`/api/openapi.json?scoped=true`), which is the caller's.
+ */
 export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetrics>): Router {
   const router = new Router();
-  let openapi: string | undefined;
+  // One cache per registry: the documents follow the registry the runtime serves.
+  let documents: { registry: Registry; cache: OpenApiDocumentCache } | undefined;
+  const documentsOf = (registry: Registry): OpenApiDocumentCache => {
+    if (documents?.registry !== registry) {
+      documents = { registry, cache: new OpenApiDocumentCache(registry, { serverUrl: rt.config.publicUrl, rateLimitPerMinute: rt.config.rateLimitPerMinute }) };
+    }
+    return documents.cache;
+  };
 
   router.get('/health', async (ctx) => {
     const checks: Record<string, string> = {};
@@ -47,10 +67,17 @@ export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetri
     ctx.body = await metrics.registry.metrics();
   });
 
-  router.get('/api/openapi.json', (ctx) => {
-    openapi ??= JSON.stringify(buildOpenApiDocument(rt.registry, { serverUrl: rt.config.publicUrl }));
+  router.get('/api/openapi.json', async (ctx) => {
+    const cache = documentsOf(rt.registry);
+    if (scopedFlag(ctx.query.scoped)) {
+      const principal = await authenticate(rt, ctx.get('Authorization') || undefined);
+      ctx.set('Vary', 'Authorization');
+      ctx.set('Cache-Control', 'private, no-store');
+      ctx.body = cache.scopedDocument(principal.scopes);
+    } else {
+      ctx.body = cache.fullDocument();
+    }
     ctx.type = 'application/json';
-    ctx.body = openapi;
   });
 
   router.get('/api/docs', (ctx) => {
