@@ -14,6 +14,8 @@ import { syncSchema, type SyncStep } from './db/schema-sync.js';
 import { makeWriteGenerations, ResultCache, type WriteGenerations } from './db/write-generations.js';
 import { compileValidators, type DefinitionValidators } from './schema/validators.js';
 
+// The root of the running tree: the repository under tsx, dist/ when compiled (`npm start`), where
+// definitions/ (and plugins/) are compiled beside app/; folders loaded by path are found under it.
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_DEFINITION_DIRS = [path.join(PROJECT_ROOT, 'definitions')];
 
