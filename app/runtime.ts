@@ -19,6 +19,8 @@ import { definitionFingerprint, SchemaHolder } from './kernel/schema-holder.js';
 import { createJobQueue, type JobQueue } from './jobs/index.js';
 import { GenerationBuilder } from './schema/generation.js';
 
+// The root of the running tree: the repository under tsx, dist/ when compiled (`npm start`), where
+// definitions/ (and plugins/) are compiled beside app/; folders loaded by path are found under it.
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_DEFINITION_DIRS = [path.join(PROJECT_ROOT, 'definitions')];
 export const DEFAULT_PLUGIN_DIRS = [path.join(PROJECT_ROOT, 'plugins')];

@@ -15,6 +15,17 @@ export interface Grant {
 }
 
 /**
+ * Whether the held scopes grant `required` (`<scope>:read`, `<scope>:write` or
+ * `<scope>:sensitive`): write implies read, `*:read` reads every resource, `*` grants everything.
+ * The one statement of these rules: abilities and the scoped OpenAPI document both use it.
+ */
+export function grantsScope(held: ReadonlySet<string>, required: string): boolean {
+  if (held.has('*') || held.has(required)) return true;
+  const [scope, level] = required.split(':');
+  return level === 'read' && (held.has(`${scope}:write`) || held.has('*:read'));
+}
+
+/**
  * Builds the CASL ability of a grant. `<scope>:read` reads a resource without its sensitive
  * fields, `<scope>:write` creates and changes it (and so also reads it), `<scope>:sensitive`
  * adds the sensitive fields; `*:read` reads everything non-sensitive, `*` is everything.
@@ -23,11 +34,10 @@ export interface Grant {
 export function buildAbility(registry: Registry, grant: Grant): AppAbility {
   const { can, cannot, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
   const scopes = new Set(grant.scopes);
-  const all = scopes.has('*');
   for (const def of registry.exposed()) {
-    const write = all || scopes.has(`${def.scope}:write`);
-    const read = write || scopes.has('*:read') || scopes.has(`${def.scope}:read`);
-    const sensitive = all || scopes.has(`${def.scope}:sensitive`);
+    const write = grantsScope(scopes, `${def.scope}:write`);
+    const read = grantsScope(scopes, `${def.scope}:read`);
+    const sensitive = grantsScope(scopes, `${def.scope}:sensitive`);
     const cond = def.tenant ? { org_id: { $in: [...grant.orgIds] } } : undefined;
     if (read) {
       const plainFields = def.outputFields.filter((f) => !def.sensitiveFields.includes(f));

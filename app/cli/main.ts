@@ -56,7 +56,7 @@ async function run(argv: string[]): Promise<number> {
   const config = loadConfig();
   const dryRun = command === 'migrate' && values['dry-run'] === true;
   // The CLI logs only warnings: its stdout is for results (a new key is parsed by scripts).
-  const rt = await createRuntime(config, { sync: !dryRun && command !== 'migrate', logger: pino({ level: 'warn' }, pino.destination(2)) });
+  const rt = await createRuntime(config, { sync: !dryRun && command !== 'migrate', background: false, logger: pino({ level: 'warn' }, pino.destination(2)) });
   try {
     return await dispatch(rt, command, sub, arg, values, dryRun);
   } finally {

@@ -3,11 +3,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { AppError } from '../core/errors.js';
+import { authenticate } from '../auth/api-keys.js';
+import { AppError, validationError } from '../core/errors.js';
+import type { SchemaGeneration } from '../core/schema-generation.js';
+import { pluginActions } from '../openapi/action-paths.js';
+import { OpenApiDocumentCache } from '../openapi/document-cache.js';
+import { docsHtml, docsPageDirectives, swaggerUiDistPath } from '../openapi/docs-page.js';
 import type { Runtime } from '../runtime.js';
 import type { createMetrics } from './metrics.js';
-import { buildOpenApiDocument } from '../openapi/document.js';
-import { docsHtml, docsPageDirectives, swaggerUiDistPath } from '../openapi/docs-page.js';
 import { pagePolicy } from './security-headers.js';
 
 const DOCS_ASSETS: Record<string, string> = {
@@ -36,9 +39,27 @@ function metricsAccess(token: string | undefined): Middleware {
   };
 }
 
-/** Health, metrics, the OpenAPI document and its browsable reference. No API key: /metrics may need its own token. */
+/** `?scoped=true|false`; anything else is a 400 like any other bad query value. */
+function scopedFlag(value: string | string[] | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw validationError([{ path: '/query/scoped', message: 'must be true or false' }]);
+}
+
+/**
+ * Health, metrics, the OpenAPI document and its browsable reference. No API key, except for the
+ * scoped document (`/api/openapi.json?scoped=true`), which is the caller's; /metrics may need its
+ * own token.
+ */
 export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetrics>): Router {
   const router = new Router();
+  // The documents belong to a schema generation: a new one documents the new schema at once.
+  const documentsOf = (gen: SchemaGeneration): OpenApiDocumentCache =>
+    gen.memo('openapi-documents', () => new OpenApiDocumentCache(gen.registry, {
+      serverUrl: rt.config.publicUrl,
+      rateLimitPerMinute: rt.config.rateLimitPerMinute,
+      actions: pluginActions(rt.kernel, gen.registry),
+    }));
 
   router.get('/health', async (ctx) => {
     const checks: Record<string, string> = {};
@@ -70,10 +91,17 @@ export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetri
     ctx.body = await metrics.registry.metrics();
   });
 
-  router.get(SPEC_URL, (ctx) => {
-    const gen = rt.schema;
+  router.get(SPEC_URL, async (ctx) => {
+    const cache = documentsOf(rt.schema);
+    if (scopedFlag(ctx.query.scoped)) {
+      const principal = await authenticate(rt, ctx.get('Authorization') || undefined);
+      ctx.set('Vary', 'Authorization');
+      ctx.set('Cache-Control', 'private, no-store');
+      ctx.body = cache.scopedDocument(principal.scopes);
+    } else {
+      ctx.body = cache.fullDocument();
+    }
     ctx.type = 'application/json';
-    ctx.body = gen.memo('openapi', () => JSON.stringify(buildOpenApiDocument(gen.registry, { serverUrl: rt.config.publicUrl })));
   });
 
   router.get('/api/docs', pagePolicy(docsPageDirectives(SPEC_URL, rt.config.publicUrl)), (ctx) => {

@@ -1,6 +1,6 @@
 import { assertCan } from '../auth/ability.js';
 import { diffRecords } from '../audit/audit-writer.js';
-import { AppError, type ErrorDetail } from '../core/errors.js';
+import { AppError, validationError, type ErrorDetail } from '../core/errors.js';
 import { HOOK_NAMES } from '../core/plugin.js';
 import { newEvent } from '../events/outbox.js';
 import type { Runtime } from '../runtime.js';
@@ -62,6 +62,7 @@ export async function bulkCreateRecords(rt: Runtime, args: BulkCreateArgs): Prom
   const valid: { index: number; row: Row }[] = [];
   args.items.forEach((item, index) => {
     try {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) throw validationError([{ path: `/body/${index}`, message: 'must be a JSON object' }]);
       assertChangeableFields(rt, def, item);
       valid.push({ index, row: newRow(def, ctx, validator.create({ ...item }), args.parentId) });
     } catch (err) {

@@ -17,7 +17,6 @@ export async function createRecord(rt: Runtime, args: CreateArgs): Promise<Row> 
   const { s, def } = openScope(rt, args);
   const validators = s.gen.validators(def.name);
   const codec = s.gen.codec(def.name);
-  assertChangeableFields(rt, def, args.body);
   try {
     const { answered } = await runWrite(s, {
       operation: 'create',
@@ -25,7 +24,10 @@ export async function createRecord(rt: Runtime, args: CreateArgs): Promise<Row> 
       def,
       input: args.body,
       fieldAccess: 'create',
-      validate: (input) => validators.create({ ...input }),
+      validate: (input) => {
+        assertChangeableFields(rt, def, input);
+        return validators.create({ ...input });
+      },
       parentId: args.parentId,
       event: 'created',
       commitWith: args.commitWith,

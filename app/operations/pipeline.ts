@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { assertCan, assertCanWriteFields, type Action } from '../auth/ability.js';
 import { diffRecords } from '../audit/audit-writer.js';
+import { validationError } from '../core/errors.js';
 import type { HookName, Row, WriteOperation, WriteState } from '../core/plugin.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import type { OutboxEvent } from '../events/outbox.js';
@@ -74,13 +75,18 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
   const { rt, ctx } = s;
   const { def } = spec;
   assertCan(ctx.ability, spec.ability, def, ctx.org?.id);
-  if (spec.fieldAccess) assertCanWriteFields(ctx.ability, spec.fieldAccess, def, Object.keys(spec.input));
+  // No body reads as an empty one, as over HTTP; anything but an object is refused.
+  const input = spec.input === undefined ? {} : spec.input;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw validationError([{ path: '/body', message: 'must be a JSON object' }]);
+  }
+  if (spec.fieldAccess) assertCanWriteFields(ctx.ability, spec.fieldAccess, def, Object.keys(input));
   const emitted: { type: string; payload?: Row }[] = [];
   const state: WriteState = {
     operation: spec.operation,
     def,
     ctx,
-    input: spec.input,
+    input,
     data: {},
     current: null,
     record: null,

@@ -26,7 +26,6 @@ export async function updateRecord(rt: Runtime, args: UpdateArgs): Promise<Row> 
   const { s, def } = openScope(rt, args);
   const validators = s.gen.validators(def.name);
   const codec = s.gen.codec(def.name);
-  assertChangeableFields(rt, def, args.body);
   let baseVersion: number | undefined;
   try {
     const { answered } = await runWrite(s, {
@@ -36,6 +35,7 @@ export async function updateRecord(rt: Runtime, args: UpdateArgs): Promise<Row> 
       input: args.body,
       fieldAccess: 'update',
       validate: (input) => {
+        assertChangeableFields(rt, def, input);
         const values = validators.update({ ...input });
         baseVersion = values.base_version as number | undefined;
         delete values.base_version;

@@ -73,6 +73,26 @@ describe('OpenAPI document', () => {
       { url: 'https://api.example.com' },
     ]);
     expect(doc.components.securitySchemes.bearerAuth).to.include({ type: 'http', scheme: 'bearer' });
+    // Key scopes are listed on the scheme, with what each grants (no OAuth2 flow carries them).
+    const catalog = doc.components.securitySchemes.bearerAuth['x-scopes'];
+    expect(catalog).to.include.keys('patients:read', 'patients:write', 'patients:sensitive', 'audit:read', '*:read', '*');
+    expect(catalog, 'audit events are read-only: audit:write grants nothing more').to.not.have.property('audit:write');
+    expect(catalog, 'tasks have no sensitive field').to.not.have.property('tasks:sensitive');
+    expect(catalog['patients:sensitive']).to.include('sensitive fields of patients');
+  });
+
+  it('states the rate limit from the configuration, never a figure of its own', () => {
+    expect(doc.info.description).to.include('RATE_LIMIT_PER_MINUTE').and.not.match(/\d+ requests/);
+    const configured = buildOpenApiDocument(registry, { rateLimitPerMinute: 250 }).info as Obj;
+    expect(configured.description).to.include('250 requests per minute').and.include('RATE_LIMIT_PER_MINUTE');
+  });
+
+  it('documents how to get a scoped document', () => {
+    expect(doc.info.description).to.include('/api/openapi.json?scoped=true');
+    expect(doc.info.description).to.not.include('This document is scoped');
+    const op = doc.paths['/api/openapi.json'].get;
+    expect(op.parameters.map((x: Obj) => x.name)).to.deep.equal(['scoped']);
+    expect(op.responses).to.include.keys('200', '401');
   });
 
   it('serves exactly the expected routes of the real definitions', () => {
@@ -95,7 +115,10 @@ describe('OpenAPI document', () => {
       '/api/v1/{org}/tickets/{ticket_id}/comments/{id}': ['get'],
       '/api/v1/{org}/audit-events': ['get'],
       '/api/v1/{org}/audit-events/{id}': ['get'],
+      '/api/v1/{org}/jobs': ['get'],
+      '/api/v1/{org}/jobs/{id}': ['get'],
       '/api/v1/auth/token': ['post'],
+      '/api/openapi.json': ['get'],
       '/health': ['get'],
       '/metrics': ['get'],
     };
@@ -120,9 +143,12 @@ describe('OpenAPI document', () => {
       expect(Boolean(doc.paths[`${base}/{id}`].delete), `DELETE ${base}/{id}`).to.equal(archivable);
       expect(Boolean(doc.paths[`${base}/{id}/archive`]?.post), `archive ${base}`).to.equal(archivable);
       expect(Boolean(doc.paths[`${base}/{id}/restore`]?.post), `restore ${base}`).to.equal(archivable);
-      for (const suffix of ['', 'Create', 'Update', 'List']) {
-        expect(doc.components.schemas, `${def.subject}${suffix}`).to.have.property(`${def.subject}${suffix}`);
-      }
+      // A body schema exists exactly where its operation does.
+      const schemas = doc.components.schemas;
+      expect(schemas, def.subject).to.have.property(def.subject);
+      expect(schemas, `${def.subject}List`).to.have.property(`${def.subject}List`);
+      expect(Boolean(schemas[`${def.subject}Create`]), `${def.subject}Create`).to.equal(!def.readOnlyResource);
+      expect(Boolean(schemas[`${def.subject}Update`]), `${def.subject}Update`).to.equal(mutable);
     }
     for (const def of registry.all().filter((d) => d.internal)) {
       expect(doc.components.schemas).to.not.have.property(def.subject);
@@ -158,17 +184,22 @@ describe('OpenAPI document', () => {
         expect(op.security, `${method} ${p}`).to.deep.equal([]);
         continue;
       }
+      if (p === '/api/openapi.json') {
+        expect(op.security, 'the document is public, or the caller\'s with credentials').to.deep.equal([{}, { bearerAuth: [] }]);
+        continue;
+      }
       const def = registry.exposed().find((d) => {
         const base = basePath(registry, d);
         return [base, `${base}/{id}`, `${base}/{id}/archive`, `${base}/{id}/restore`].includes(p);
       });
       expect(def, p).to.not.equal(undefined);
       const access = method === 'get' ? 'read' : 'write';
-      expect(op.security, `${method} ${p}`).to.deep.equal([{ bearerAuth: [`${def!.scope}:${access}`] }]);
+      expect(op.security, `${method} ${p}`).to.deep.equal([{ bearerAuth: [] }]);
+      expect(op['x-required-scopes'], `${method} ${p}`).to.deep.equal([`${def!.scope}:${access}`]);
       expect(op.description, `${method} ${p}`).to.include(`\`${def!.scope}:${access}\``);
     }
-    expect(doc.paths['/api/v1/{org}/audit-events'].get.security).to.deep.equal([{ bearerAuth: ['audit:read'] }]);
-    expect(doc.paths['/api/v1/{org}/tickets/{ticket_id}/comments'].post.security).to.deep.equal([{ bearerAuth: ['tickets:write'] }]);
+    expect(doc.paths['/api/v1/{org}/audit-events'].get['x-required-scopes']).to.deep.equal(['audit:read']);
+    expect(doc.paths['/api/v1/{org}/tickets/{ticket_id}/comments'].post['x-required-scopes']).to.deep.equal(['tickets:write']);
     expect(doc.paths['/api/v1/{org}/patients/{id}'].get.description).to.include('patients:sensitive').and.include('social_security_number');
   });
 
@@ -280,7 +311,10 @@ describe('OpenAPI document', () => {
     const next: Obj = buildOpenApiDocument(reg);
     expect(methodsOf(next, '/api/v1/widget-parts')).to.deep.equal(['get', 'post']);
     expect(next.paths['/api/v1/widget-parts'].get.operationId).to.equal('listWidgetParts');
-    expect(next.paths['/api/v1/widget-parts'].post.security).to.deep.equal([{ bearerAuth: ['widgets:write'] }]);
+    expect(next.paths['/api/v1/widget-parts'].post['x-required-scopes']).to.deep.equal(['widgets:write']);
+    expect(next.components.securitySchemes.bearerAuth['x-scopes']).to.have.keys(
+      Object.keys(doc.components.securitySchemes.bearerAuth['x-scopes']).concat('widgets:read', 'widgets:write'),
+    );
     expect(next.components.schemas.WidgetPart.properties).to.have.property('label');
     expect((await new Validator().validate(next)).valid).to.equal(true);
   });

@@ -74,6 +74,49 @@ describe('system routes', () => {
       expect(res.body.paths).to.have.property('/api/v1/{org}/patients');
     });
 
+    it('serves the caller\'s scoped document with ?scoped=true and credentials', async () => {
+      const { key } = await s.createKey({ orgs: [ORG], scopes: ['patients:read'] });
+      const paths = (body: any) => Object.keys(body.paths).filter((p) => p.startsWith('/api/v1/{org}'));
+      const res = await s.api('GET', '/api/openapi.json?scoped=true', { key });
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-type')).to.match(/^application\/json/);
+      expect(res.headers.get('cache-control')).to.equal('private, no-store');
+      expect(paths(res.body)).to.deep.equal(['/api/v1/{org}/patients', '/api/v1/{org}/patients/{id}']);
+      expect(res.body.paths['/api/v1/{org}/patients']).to.not.have.property('post');
+      expect(res.body.components.schemas.Patient.properties).to.not.have.property('social_security_number');
+
+      // A JWT from the token exchange stands for its key.
+      const token = await s.api('POST', '/api/v1/auth/token', { body: { apiKey: key } });
+      const byToken = await s.api('GET', '/api/openapi.json?scoped=true', { headers: { authorization: `Bearer ${token.body.accessToken}` } });
+      expect(byToken.status).to.equal(200);
+      expect(byToken.body).to.deep.equal(res.body);
+
+      // Credentials without ?scoped=true change nothing: the full document.
+      const full = await s.api('GET', '/api/openapi.json', { key });
+      expect(paths(full.body).length).to.be.greaterThan(10);
+      expect(full.body.paths['/api/v1/{org}/patients']).to.have.property('post');
+      expect((await s.api('GET', '/api/openapi.json?scoped=false', { key })).body).to.deep.equal(full.body);
+    });
+
+    it('answers a scoped request without valid credentials with the usual 401 envelope, and a bad flag with 400', async () => {
+      for (const key of [undefined, 'sk_live_not-a-key', 'not.a.jwt']) {
+        const res = await s.api('GET', '/api/openapi.json?scoped=true', { key });
+        expect(res.status, String(key)).to.equal(401);
+        expect(res.body.error).to.equal('unauthorized');
+        expect(res.body.request_id).to.be.a('string');
+        expect(res.headers.get('www-authenticate')).to.equal('Bearer');
+      }
+      const bad = await s.api('GET', '/api/openapi.json?scoped=yes');
+      expect(bad.status).to.equal(400);
+      expect(bad.body.error).to.equal('validation_error');
+      expect(bad.body.details).to.deep.equal([{ path: '/query/scoped', message: 'must be true or false' }]);
+    });
+
+    it('states the configured rate limit in the document', async () => {
+      const res = await s.api('GET', '/api/openapi.json');
+      expect(res.body.info.description).to.include(`${s.rt.config.rateLimitPerMinute} requests per minute`);
+    });
+
     it('serves /api/docs as HTML that loads swagger-ui from local assets only', async () => {
       const res = await s.api('GET', '/api/docs');
       expect(res.status).to.equal(200);

@@ -1,0 +1,157 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { DefinitionError, resolveDefinition } from '../../app/core/define.js';
+import { Registry, loadDefinitionDirs } from '../../app/core/registry.js';
+import type { EntityDefinition, FieldDefinition } from '../../app/core/types.js';
+
+/** A valid definition to break one property at a time. */
+function widget(overrides: Partial<EntityDefinition> = {}, fields: Record<string, FieldDefinition> = {}): EntityDefinition {
+  return {
+    name: 'widget',
+    path: 'widgets',
+    table: 'widgets',
+    scope: 'widgets',
+    tenant: true,
+    fields: { label: { type: 'string', required: true, sort: true }, ...fields },
+    ...overrides,
+  };
+}
+
+function rejects(make: () => unknown, message: string): void {
+  expect(make).to.throw(DefinitionError).with.property('message', message);
+}
+
+describe('definition checks (resolveDefinition)', () => {
+  it('accepts the valid base definition and fills its defaults', () => {
+    const def = resolveDefinition(widget());
+    expect(def).to.include({ subject: 'Widget', versioned: true, archivable: true, appendOnly: false, defaultSort: '-created_at' });
+    expect(def.columns.map((c) => c.name)).to.deep.equal(['id', 'org_id', 'label', 'version', 'created_at', 'updated_at', 'deleted_at']);
+  });
+
+  it('checks the names: name, path, scope kebab-case; table snake_case', () => {
+    rejects(() => resolveDefinition(widget({ name: 'Widget' })), "definition 'Widget': name must be kebab-case, got 'Widget'");
+    rejects(() => resolveDefinition(widget({ name: '' })), "definition '': name must be kebab-case, got ''");
+    rejects(() => resolveDefinition(widget({ path: 'wid/gets' })), "definition 'widget': path must be a kebab-case URL segment, got 'wid/gets'");
+    rejects(() => resolveDefinition(widget({ table: 'Widgets' })), "definition 'widget': table must be snake_case, got 'Widgets'");
+    rejects(() => resolveDefinition(widget({ scope: 'widgets:read' })), "definition 'widget': scope must be kebab-case, got 'widgets:read'");
+  });
+
+  it('checks the resource behaviours', () => {
+    rejects(() => resolveDefinition(widget({ appendOnly: true, versioned: true })), "definition 'widget': an append-only resource cannot be versioned or archivable");
+    rejects(() => resolveDefinition(widget({ appendOnly: true, archivable: true })), "definition 'widget': an append-only resource cannot be versioned or archivable");
+    rejects(() => resolveDefinition(widget({ versioned: false, requireBaseVersion: true })), "definition 'widget': requireBaseVersion needs a versioned resource");
+    expect(resolveDefinition(widget({ appendOnly: true })).versioned).to.equal(false);
+  });
+
+  it('checks field names against snake_case, engine columns and query parameters', () => {
+    rejects(() => resolveDefinition(widget({}, { 'Colour': { type: 'string' } })), "definition 'widget': field 'Colour' must be snake_case");
+    rejects(() => resolveDefinition(widget({}, { version: { type: 'integer' } })), "definition 'widget': field 'version' is managed by the engine");
+    rejects(() => resolveDefinition(widget({}, { org_id: { type: 'uuid' } })), "definition 'widget': field 'org_id' is managed by the engine");
+    rejects(() => resolveDefinition(widget({}, { sort: { type: 'string' } })), "definition 'widget': field 'sort' would shadow a query parameter");
+  });
+
+  it('checks each field against its type', () => {
+    const cases: [string, FieldDefinition, string][] = [
+      ['kind', { type: 'enum' }, "enum field 'kind' needs values"],
+      ['kind', { type: 'enum', values: [] }, "enum field 'kind' needs values"],
+      ['made_by', { type: 'string', fill: 'actor' }, "field 'made_by' is filled by the engine, so it must be readOnly"],
+      ['owner_id', { type: 'string', ref: 'widget' }, "ref field 'owner_id' must be of type uuid"],
+      ['owner_id', { type: 'uuid', relation: 'owner' }, "field 'owner_id' declares a relation without a ref"],
+      ['size', { type: 'integer', search: 'prefix' }, "search field 'size' must be textual"],
+      ['meta', { type: 'json', sort: true }, "field 'meta' cannot be sortable"],
+      ['tags', { type: 'string[]', sort: true }, "field 'tags' cannot be sortable"],
+      ['meta', { type: 'json', filter: true }, "field 'meta' of type json cannot be filtered"],
+      ['flag', { type: 'boolean', filter: ['gt'] }, "field 'flag' of type boolean cannot be filtered"],
+      ['kind', { type: 'enum', values: ['a', 'b'], default: 'c' }, "default of 'kind' is not one of its values"],
+    ];
+    for (const [name, field, message] of cases) {
+      rejects(() => resolveDefinition(widget({}, { [name]: field })), `definition 'widget': ${message}`);
+    }
+  });
+
+  it('checks parent, computed values, default sort and relation names', () => {
+    rejects(() => resolveDefinition(widget({ parent: { resource: 'box', field: 'box_id' } })), "definition 'widget': parent field 'box_id' is not declared");
+    rejects(
+      () => resolveDefinition(widget({ computed: { label: { type: 'string', compute: () => '' } } })),
+      "definition 'widget': computed 'label' clashes with a field",
+    );
+    rejects(
+      () => resolveDefinition(widget({ computed: { created_at: { type: 'string', compute: () => '' } } })),
+      "definition 'widget': computed 'created_at' clashes with a field",
+    );
+    rejects(() => resolveDefinition(widget({ defaultSort: 'colour' })), "definition 'widget': defaultSort 'colour' is not a sortable field");
+    rejects(() => resolveDefinition(widget({ defaultSort: '-id' })), "definition 'widget': defaultSort '-id' is not a sortable field");
+    rejects(
+      () => resolveDefinition(widget({ hasMany: { owner: { resource: 'part', foreignKey: 'widget_id' } } }, { owner_id: { type: 'uuid', ref: 'widget', relation: 'owner' } })),
+      "definition 'widget': relation 'owner' is declared twice",
+    );
+    rejects(
+      () => resolveDefinition(widget({ hasMany: { label: { resource: 'part', foreignKey: 'widget_id' } } })),
+      "definition 'widget': relation 'label' is declared twice",
+    );
+  });
+});
+
+describe('registry cross-checks', () => {
+  const part = (overrides: Partial<EntityDefinition> = {}, fields: Record<string, FieldDefinition> = {}): EntityDefinition => ({
+    name: 'part',
+    path: 'parts',
+    table: 'parts',
+    scope: 'widgets',
+    tenant: true,
+    fields: { widget_id: { type: 'uuid', ref: 'widget' }, ...fields },
+    ...overrides,
+  });
+
+  it('accepts consistent definitions', () => {
+    const registry = new Registry([widget({ hasMany: { parts: { resource: 'part', foreignKey: 'widget_id' } } }), part({ parent: { resource: 'widget', field: 'widget_id' } })]);
+    expect(registry.all().map((d) => d.name)).to.deep.equal(['widget', 'part']);
+  });
+
+  it('rejects a definition declared twice', () => {
+    rejects(() => new Registry([widget(), widget()]), "definition 'widget' is declared twice");
+  });
+
+  it('rejects references to unknown resources and from global to tenant ones', () => {
+    rejects(() => new Registry([widget(), part({}, { gadget_id: { type: 'uuid', ref: 'gadget' } })]), "definition 'part': field 'gadget_id' refers to unknown resource 'gadget'");
+    rejects(() => new Registry([widget(), part({ tenant: false })]), "definition 'part': a global resource cannot refer to tenant resource 'widget'");
+  });
+
+  it('rejects has-many relations to unknown resources or foreign keys', () => {
+    rejects(
+      () => new Registry([widget({ hasMany: { gadgets: { resource: 'gadget', foreignKey: 'widget_id' } } })]),
+      "definition 'widget': relation 'gadgets' names unknown resource 'gadget'",
+    );
+    rejects(
+      () => new Registry([widget({ hasMany: { parts: { resource: 'part', foreignKey: 'owner_id' } } }), part()]),
+      "definition 'widget': relation 'parts' foreign key 'owner_id' is not a field of 'part'",
+    );
+  });
+
+  it('rejects unknown parents and parents of another tenancy', () => {
+    // The parent field holds no ref here, so that the parent check is the one that speaks.
+    const child = part({ parent: { resource: 'widget', field: 'widget_id' }, fields: { widget_id: { type: 'uuid' } } });
+    rejects(() => new Registry([child]), "definition 'part': unknown parent 'widget'");
+    rejects(() => new Registry([widget({ tenant: false }), child]), "definition 'part': parent and child must share tenancy");
+  });
+
+  it('rejects two resources served at the same path, but not an internal one', () => {
+    rejects(() => new Registry([widget(), part({ path: 'widgets' })]), "definition 'part': path 'widgets' is already served");
+    expect(() => new Registry([widget(), part({ path: 'widgets', internal: true })])).to.not.throw();
+    expect(() => new Registry([widget(), part({ path: 'widgets', parent: { resource: 'widget', field: 'widget_id' } })]), 'nested under another parent').to.not.throw();
+  });
+
+  it('rejects a definition module without a defineEntity() default export', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'emr-defs-'));
+    try {
+      writeFileSync(path.join(dir, 'stray.js'), 'export const widget = { name: "widget" };\n');
+      const error = await loadDefinitionDirs([dir]).then(() => null, (err: Error) => err);
+      expect(error).to.be.instanceOf(DefinitionError);
+      expect(error!.message).to.equal(`${path.join(dir, 'stray.js')} has no default export made with defineEntity()`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
