@@ -4,6 +4,7 @@
 import { loadConfig } from '../app/core/config.js';
 import { createHttpApp } from '../app/http/server.js';
 import { createRuntime } from '../app/runtime.js';
+import pipelinePlugin from './pipeline-plugin.js';
 
 const file = process.env.BENCH_DB;
 if (!file) {
@@ -22,7 +23,8 @@ const config = loadConfig({
   HOST: '127.0.0.1',
   PORT: '0',
 });
-const rt = await createRuntime(config);
+// The pipeline-cost cases write a resource with a hook and an event subscriber (bench/pipeline-plugin.ts).
+const rt = await createRuntime(config, { plugins: [pipelinePlugin] });
 const http = createHttpApp(rt);
 const { url } = await http.listen(0, '127.0.0.1');
 process.stdout.write(`LISTENING ${url}\n`);

@@ -20,6 +20,7 @@ import { loadConfig } from '../app/core/config.js';
 import { bulkCreateRecords } from '../app/operations/bulk-create.js';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import { commonLastNamePrefixes, patientRows } from '../seeds/generators.js';
+import pipelinePlugin from './pipeline-plugin.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const num = (name: string, fallback: number) => {
@@ -47,9 +48,17 @@ interface Child {
 
 const children: Child[] = [];
 
+/** The engine runs compiled, as in production (`npm start`); the bare baseline on tsx as before. */
+function buildEngineServer(): string {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '--build', path.join(ROOT, 'tsconfig.bench.json')], { stdio: 'inherit' });
+  return path.join(ROOT, 'bench', '.build', 'bench', 'engine-server.js');
+}
+
 function startChild(name: string, script: string, env: Record<string, string>): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', script)], {
+    const args = script.endsWith('.js') ? [script] : ['--import', 'tsx', path.join(ROOT, 'bench', script)];
+    const proc = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -156,6 +165,11 @@ type Side = 'engine' | 'bare';
 interface Case {
   key: string;
   label: string;
+  /**
+   * What the engine is compared with: the bare server (default), or the engine itself writing a
+   * twin resource without the hook and subscriber (what the pipeline's seams cost).
+   */
+  baseline?: 'bare' | 'unhooked';
   /** A fresh request description for a server (state such as pools lives in its closure). */
   request(side: Side, prefix: string): AutocannonRequest;
   target: string;
@@ -187,7 +201,7 @@ async function main() {
   try {
     // 1. Seed through the engine's own bulk path.
     const env = { DATABASE_URL: `sqlite:${file}`, SQLITE_DRIVER: 'better-sqlite3', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000000', SEED_DEMO: 'false' };
-    rt = await createRuntime(loadConfig(env));
+    rt = await createRuntime(loadConfig(env), { plugins: [pipelinePlugin] });
     const org = await createOrg(rt, { slug: ORG, name: 'Benchmark Clinic' });
     const ctx = systemContext(rt, org, 'bench-seed');
 
@@ -212,6 +226,13 @@ async function main() {
     const seedSeconds = (Date.now() - started) / 1000;
     const seedRate = created / seedSeconds;
     log(`seeded ${created} patients through bulkCreateRecords in ${seedSeconds.toFixed(1)} s (${Math.round(seedRate)} rows/s)`);
+    // Notes for the pipeline-cost PATCH cases: one pool with the hook and subscriber, one without.
+    const noteRows = Array.from({ length: 1000 }, (_, i) => ({ title: `Note ${i}`, body: 'Seeded for the benchmark.' }));
+    for (const resource of ['bench-note', 'bench-plain-note']) {
+      const notes = await bulkCreateRecords(rt, { resource, ctx, items: noteRows, chunkSize: 1000 });
+      if (notes.failed) throw new Error(`seeding ${resource}: ${notes.failed} rows rejected`);
+    }
+    await rt.events.idle();
     const key = await createApiKey(rt, { orgSlugs: [ORG], partnerName: 'Benchmark', scopes: ['*'], name: 'bench' });
     await rt.close();
     rt = undefined;
@@ -225,7 +246,7 @@ async function main() {
     const patchPools: Record<Side, string[]> = { engine: [], bare: [] };
 
     // 2. The two servers, each in its own process.
-    const engine = await startChild('engine', 'engine-server.ts', { BENCH_DB: file });
+    const engine = await startChild('engine', buildEngineServer(), { BENCH_DB: file });
     const bare = await startChild('bare', 'bare-server.ts', { BENCH_DB: file, BENCH_ORG: ORG });
     log(`engine ${engine.url} (pid ${engine.proc.pid}), bare ${bare.url} (pid ${bare.proc.pid})`);
     const rssAtStart = memoryOf(engine.proc.pid!).rss;
@@ -234,6 +255,45 @@ async function main() {
     const auth = { authorization: `Bearer ${key.key}` };
     const json = { 'content-type': 'application/json' };
     const headersFor = (side: Side, body = false) => ({ ...(side === 'engine' ? auth : {}), ...(body ? json : {}) });
+    const engineHeaders = { ...auth, ...json };
+    const notePath = (side: Side) => (side === 'engine' ? 'bench-notes' : 'bench-plain-notes');
+    const noteTable = (side: Side) => (side === 'engine' ? 'bench_notes' : 'bench_plain_notes');
+    /** Like the patient PATCH case: each request takes a note from a pool and returns it with its new version. */
+    const versionedPatch = (pathOf: (side: Side, prefix: string, id: string) => string, tableOf: (side: Side) => string, ids: (side: Side) => string[], headers: (side: Side) => Record<string, string>, bodyOf: (n: number) => Record<string, unknown>) =>
+      (side: Side, prefix: string): AutocannonRequest => {
+        const pool0 = ids(side);
+        const current = new Map((reader!.prepare(`select id, version from ${tableOf(side)} where id in (${pool0.map(() => '?').join(',')})`).all(...pool0) as { id: string; version: number }[]).map((r) => [r.id, r.version]));
+        const pool = pool0.map((id) => ({ id, version: current.get(id)! }));
+        const free = [...pool];
+        let n = 0;
+        return {
+          method: 'PATCH',
+          headers: headers(side),
+          setupRequest: (req, context) => {
+            const p = free.shift() ?? pick(pool);
+            context.record = p;
+            n++;
+            return { ...req, path: pathOf(side, prefix, p.id), body: JSON.stringify({ base_version: p.version, ...bodyOf(n) }) };
+          },
+          onResponse: (status, body, context) => {
+            const p = context.record as { id: string; version: number } | undefined;
+            if (!p) return;
+            context.record = undefined;
+            try {
+              const parsed = JSON.parse(body);
+              if (status < 300) p.version = parsed.data.version;
+              else if (status === 409) p.version = parsed.details?.[0]?.current_version ?? p.version;
+            } catch {
+              // keep the version we had
+            }
+            free.push(p);
+          },
+        };
+      };
+    const noteIds: Record<Side, string[]> = {
+      engine: (reader.prepare('select id from bench_notes').all() as { id: string }[]).map((r) => r.id),
+      bare: (reader.prepare('select id from bench_plain_notes').all() as { id: string }[]).map((r) => r.id),
+    };
     const pick = <T>(list: readonly T[]) => list[Math.floor(Math.random() * list.length)];
 
     const cases: Case[] = [
@@ -325,6 +385,29 @@ async function main() {
         target: '≥ 1,500 req/s',
         met: (e) => e.rps >= 1500,
       },
+      {
+        key: 'post-hooked',
+        label: 'POST a note with a hook + subscriber (vs. the same without)',
+        baseline: 'unhooked',
+        request: (side, prefix) => {
+          let n = 0;
+          return {
+            method: 'POST',
+            headers: engineHeaders,
+            setupRequest: (req) => ({ ...req, path: `${prefix}/${notePath(side)}`, body: JSON.stringify({ title: ` Note ${++n} `, body: 'Written by the benchmark.' }) }),
+          };
+        },
+        target: '≥ 0.9× without (≤ 10 % over)',
+        met: (e, b) => e.rps >= 0.9 * b.rps,
+      },
+      {
+        key: 'patch-hooked',
+        label: 'PATCH a note with a hook + subscriber (vs. the same without)',
+        baseline: 'unhooked',
+        request: versionedPatch((side, prefix, id) => `${prefix}/${notePath(side)}/${id}`, noteTable, (side) => noteIds[side], () => engineHeaders, (n) => ({ title: ` Note edited ${n} ` })),
+        target: '≥ 0.9× without (≤ 10 % over)',
+        met: (e, b) => e.rps >= 0.9 * b.rps,
+      },
     ];
 
     // 3. Load, case by case, engine then bare.
@@ -336,7 +419,10 @@ async function main() {
         patchPools.bare = pool.slice(1000);
       }
       const measured: Partial<Record<Side, Measurement>> = {};
-      for (const [side, server, prefix] of [['engine', engine, `/api/v1/${ORG}`], ['bare', bare, '']] as const) {
+      const sides = c.baseline === 'unhooked'
+        ? ([['engine', engine, `/api/v1/${ORG}`], ['bare', engine, `/api/v1/${ORG}`]] as const)
+        : ([['engine', engine, `/api/v1/${ORG}`], ['bare', bare, '']] as const);
+      for (const [side, server, prefix] of sides) {
         if (WARMUP > 0) {
           await load(server.url, c.request(side, prefix), WARMUP, server.proc.pid!);
           await new Promise((r) => setTimeout(r, 300)); // let requests cut off by the stop finish
@@ -378,6 +464,7 @@ async function main() {
     lines.push('');
     lines.push(`Engine RSS: ${(rssAtStart / MiB).toFixed(0)} MiB after start, ${(mem.rss / MiB).toFixed(0)} MiB after the runs, peak ${(mem.peak / MiB).toFixed(0)} MiB.`);
     lines.push(`Search prefixes: ${prefixes.join(', ')}.`);
+    lines.push('The two note rows compare the engine with itself: "bare" there is the same write on a twin resource without the hook and the subscriber, so the ratio is what the pipeline\'s seams cost.');
     lines.push(`The bare server has no auth, validation, permissions or audit; its list and search run a naive count(*) each request; its search matches last_name only (the engine's matches every prefix-search field).`);
     lines.push('', allMet ? 'All targets met.' : 'Some targets were NOT met.');
     const report = `${lines.join('\n')}\n`;

@@ -70,7 +70,8 @@ export class EventBus {
         delivered_at: wanted ? null : now.toISOString(), failed_at: null, last_error: null, created_at: e.created_at, updated_at: e.created_at,
       });
     });
-    await trx(TABLE).insert(rows);
+    // SQLite caps the terms of one multi-row INSERT (500): bulk writes insert in slices.
+    for (let i = 0; i < rows.length; i += 200) await trx(TABLE).insert(rows.slice(i, i + 200));
   }
 
   /** Hands committed events to their subscribers, off the request's path. */

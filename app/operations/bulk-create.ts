@@ -74,7 +74,9 @@ export async function bulkCreateRecords(rt: Runtime, args: BulkCreateArgs): Prom
       const referenced = chunk.filter((c) => Object.entries(def.fields).some(([n, f]) => f.ref && c.row[n]));
       for (const c of referenced) await assertReferences(s, def, c.row, trx);
       const rows = chunk.map((c) => codec.toDb(c.row));
-      const perInsert = Math.max(1, Math.floor(30000 / Math.max(1, Object.keys(rows[0]).length)));
+      // Within both databases' limits: bound parameters (SQLite 32,766) and, on SQLite, the 500
+      // terms of the compound SELECT a multi-row INSERT becomes.
+      const perInsert = Math.max(1, Math.min(500, Math.floor(30000 / Math.max(1, Object.keys(rows[0]).length))));
       for (let i = 0; i < rows.length; i += perInsert) await trx(def.table).insert(rows.slice(i, i + perInsert));
       await rt.audit.writeMany(trx, ctx, def, 'create', chunk.map((c) => ({ id: c.row.id as string, changes: diffRecords(def, null, c.row) })));
       const events = chunk.map((c) => newEvent(ctx, def, c.row, `${def.name}.created`, {}));
