@@ -93,6 +93,19 @@ describe('Nested and append-only resources', () => {
       expect(detailPaths(res)).to.have.members(['/body/author', '/body/body']);
     });
 
+    it('embeds at most 20 comments per ticket with ?include=comments, the oldest first; the rest are paged at their route', async () => {
+      const busy = await create(f, 'tickets', { subject: 'Busy ticket' });
+      const written: string[] = [];
+      for (let i = 0; i < 25; i++) written.push((await create(f, `tickets/${busy.id}/comments`, { body: `Reply ${i}` })).id);
+      const one = await f.s.api('GET', `${f.base}/tickets/${busy.id}?include=comments`, { key: f.key });
+      expect(one.status).to.equal(200);
+      expect(ids(one.body.data.comments)).to.deep.equal(written.slice(0, 20));
+      const listed = (await list(f, `tickets?include=comments&limit=100`)).data.find((t: Row) => t.id === busy.id);
+      expect(ids(listed.comments)).to.deep.equal(written.slice(0, 20));
+      const rest = await list(f, `tickets/${busy.id}/comments?limit=100&sort=created_at`);
+      expect(rest.total_count).to.equal(25);
+    });
+
     it('makes the calling partner the author of a comment, and the requester of a ticket, when left out', async () => {
       const written = await create(f, `tickets/${ticket.id}/comments`, { body: 'Looking into it' });
       expect(written.author).to.equal('Test Partner');

@@ -206,6 +206,18 @@ describe('a plugin in a folder of its own, and no other edit', () => {
     expect((await s.api('POST', `/api/v1/${ORG}/jobs`, { key: jobsKey, body: {} })).status).to.be.oneOf([404, 405]);
   });
 
+  it('documents its actions in the OpenAPI document, each where the caller\'s scopes allow it', async () => {
+    const doc = (await s.api('GET', '/api/openapi.json')).body;
+    const polish = doc.paths['/api/v1/{org}/gadgets/{id}/polish'].post;
+    expect(polish['x-required-scopes']).to.deep.equal(['gadgets:write']);
+    expect(JSON.stringify(polish.requestBody)).to.contain('"by"');
+    expect(Object.keys(polish.responses)).to.include('422');
+    expect(doc.paths['/api/v1/{org}/gadgets/count-shiny'].post['x-required-scopes']).to.deep.equal(['gadgets:read']);
+    const mine = (await s.api('GET', '/api/openapi.json?scoped=true', { key: reader })).body;
+    expect(mine.paths).to.not.have.property('/api/v1/{org}/gadgets/{id}/polish');
+    expect(mine.paths['/api/v1/{org}/gadgets/count-shiny']).to.have.property('post');
+  });
+
   it('adds its error code to the catalogue the API answers with', async () => {
     const { errorCatalogue } = await import('../../app/core/errors.js');
     expect(errorCatalogue().get('gadget_cursed')).to.deep.equal({ status: 422, description: 'A cursed gadget cannot be made or changed.' });
