@@ -30,7 +30,8 @@ describe('system routes', () => {
 
     it('reports 503 degraded when the database is unreachable', async () => {
       // A second start on the same database, whose connection is then closed.
-      const rt = await createRuntime(s.rt.config, { logger: pino({ level: 'silent' }), redisPrefix: s.rt.redisPrefix });
+      // No background work (jobs, event sweeps): only the database and Redis are closed below.
+      const rt = await createRuntime(s.rt.config, { logger: pino({ level: 'silent' }), redisPrefix: s.rt.redisPrefix, background: false });
       const http = createHttpApp(rt);
       try {
         const { url } = await http.listen(0, '127.0.0.1');
