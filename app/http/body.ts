@@ -18,6 +18,8 @@ export function jsonBody(rt: Runtime): Middleware {
   // The parser calls its `next` once the body is read: a no-op keeps the route's errors out of bodyError.
   const parsed = async () => {};
   return async (ctx: Context, next: Next) => {
+    // No body to read (every GET, most DELETEs): nothing to parse or check.
+    if (ctx.request.length === undefined && !ctx.get('Transfer-Encoding')) return next();
     try {
       await parse(ctx, parsed);
     } catch (err) {

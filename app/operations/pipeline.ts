@@ -116,9 +116,10 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
     if (record) {
       changed = true;
       state.record = record;
-      await rt.audit.write(trx, ctx, def, spec.auditAction ?? spec.operation, record.id as string, diffRecords(def, state.current, record));
+      const changes = diffRecords(def, state.current, record);
+      await rt.audit.write(trx, ctx, def, spec.auditAction ?? spec.operation, record.id as string, changes);
       await runHooks(s, 'afterChange', state);
-      if (spec.event) emitted.unshift({ type: `${def.name}.${spec.event}`, payload: eventPayload(state) });
+      if (spec.event) emitted.unshift({ type: `${def.name}.${spec.event}`, payload: eventPayload(state, changes) });
     }
     events = emitted.map((e) => newEvent(ctx, def, state.record ?? state.current, e.type, e.payload));
     await rt.events.record(trx, events);
@@ -172,9 +173,9 @@ export async function inTransaction<T>(s: Scope, work: (trx: Knex.Transaction) =
 }
 
 /** Events name what changed, not the values: subscribers read the record if they need it. */
-function eventPayload(state: WriteState): Row {
+function eventPayload(state: WriteState, changes: Record<string, unknown>): Row {
   const payload: Row = {};
   if (state.record?.version !== undefined) payload.version = state.record.version;
-  if (state.current) payload.changed = Object.keys(diffRecords(state.def, state.current, state.record));
+  if (state.current) payload.changed = Object.keys(changes);
   return payload;
 }
