@@ -12,6 +12,8 @@ export type OutboxEvent = DomainEvent;
 
 const TABLE = outboxEventDefinition.table;
 const MAX_ATTEMPTS = 10;
+const RETENTION_MS = 24 * 3600_000;
+const PURGE_EVERY_MS = 3600_000;
 
 /** A domain event of a change, ready to be written to the outbox with it. */
 export function newEvent(ctx: OperationContext, def: ResolvedDefinition, record: Row | null, type: string, payload: Row = {}): OutboxEvent {
@@ -53,23 +55,25 @@ export class EventBus {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private closed = false;
+  private lastPurge = 0;
 
   constructor(private readonly o: EventBusOptions) {}
 
-  /** Writes the events in the change's transaction. Types nobody subscribes to are stored as delivered. */
+  /**
+   * Writes the events in the change's transaction. The outbox holds what is to be delivered: an
+   * event of a type nobody subscribes to (no plugin subscriber, no job) has no delivery to make,
+   * so it costs the write nothing; subscribing to `*` (webhooks) makes every event stored.
+   */
   async record(trx: Knex.Transaction, events: OutboxEvent[]): Promise<void> {
-    if (!events.length) return;
-    const now = new Date();
-    const until = new Date(now.getTime() + this.o.leaseMs).toISOString();
+    const wanted = events.filter((e) => this.o.kernel.subscribersOf(e.type).length > 0);
+    if (!wanted.length) return;
+    const until = new Date(Date.now() + this.o.leaseMs).toISOString();
     const codec = this.o.codec();
-    const rows = events.map((e) => {
-      const wanted = this.o.kernel.subscribersOf(e.type).length > 0;
-      return codec.toDb({
-        id: e.id, organization_id: e.org_id, type: e.type, resource: e.resource, resource_id: e.resource_id, actor: e.actor, payload: e.payload,
-        claimed_until: wanted ? until : null, claimed_by: wanted ? this.instance : null, attempts: 0,
-        delivered_at: wanted ? null : now.toISOString(), failed_at: null, last_error: null, created_at: e.created_at, updated_at: e.created_at,
-      });
-    });
+    const rows = wanted.map((e) => codec.toDb({
+      id: e.id, organization_id: e.org_id, type: e.type, resource: e.resource, resource_id: e.resource_id, actor: e.actor, payload: e.payload,
+      claimed_until: until, claimed_by: this.instance, attempts: 0,
+      delivered_at: null, failed_at: null, last_error: null, created_at: e.created_at, updated_at: e.created_at,
+    }));
     // SQLite caps the terms of one multi-row INSERT (500): bulk writes insert in slices.
     for (let i = 0; i < rows.length; i += 200) await trx(TABLE).insert(rows.slice(i, i + 200));
   }
@@ -156,6 +160,11 @@ export class EventBus {
   private async sweepOnce(): Promise<void> {
     const { knex, leaseMs } = this.o;
     const now = new Date().toISOString();
+    if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
+      // Delivered events are kept a day (to look into a delivery), then dropped.
+      this.lastPurge = Date.now();
+      await knex(TABLE).whereNotNull('delivered_at').where('delivered_at', '<', new Date(Date.now() - RETENTION_MS).toISOString()).delete();
+    }
     const until = new Date(Date.now() + leaseMs).toISOString();
     const due = knex(TABLE).select('id').whereNull('delivered_at').whereNull('failed_at').where('claimed_until', '<', now).orderBy('created_at').limit(100);
     const claimed = await knex(TABLE).whereIn('id', due).where('claimed_until', '<', now).update({ claimed_until: until, claimed_by: this.instance, updated_at: now });

@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import { systemContext } from '../../app/auth/system-context.js';
+import { definePlugin } from '../../app/core/plugin.js';
 import { bulkCreateRecords } from '../../app/operations/bulk-create.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 describe('bulk create', () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer();
+    // A subscriber to task.created: the outbox stores the events someone is to receive.
+    s = await startTestServer({ plugins: [definePlugin({ name: 'task-listener', events: { 'task.created': () => {} } })] });
   });
   after(async () => {
     await s?.close();

@@ -68,6 +68,7 @@ export default definePlugin({
   ],
   events: {
     'gadget.gleaming': (event) => { received.push(event); },
+    'gadget.updated': (event) => { received.push(event); },
     'gadget.created': { job: 'gadget-welcome' },
   },
   jobs: {
@@ -166,7 +167,7 @@ describe('a plugin in a folder of its own, and no other edit', () => {
     const received = ((globalThis as any).__gadgetEvents ??= []) as { type: string; resource_id: string; payload: { shine: number } }[];
     const g = await make('Mirror');
     for (let i = 0; i < 3; i++) expect((await s.api('POST', `${G}/${g.id}/polish`, { key: writer, body: { by: 4 } })).status).to.equal(200);
-    const event = await eventually(() => received.find((e) => e.resource_id === g.id));
+    const event = await eventually(() => received.find((e) => e.resource_id === g.id && e.type === 'gadget.gleaming'));
     expect(event).to.include({ type: 'gadget.gleaming' });
     expect(event.payload).to.deep.equal({ shine: 10 });
     await s.rt.events.idle();
@@ -216,6 +217,15 @@ describe('a plugin in a folder of its own, and no other edit', () => {
     const mine = (await s.api('GET', '/api/openapi.json?scoped=true', { key: reader })).body;
     expect(mine.paths).to.not.have.property('/api/v1/{org}/gadgets/{id}/polish');
     expect(mine.paths['/api/v1/{org}/gadgets/count-shiny']).to.have.property('post');
+  });
+
+  it('stores in the outbox only the events someone subscribes to', async () => {
+    const g = await make('Bell');
+    await s.api('DELETE', `${G}/${g.id}`, { key: writer });
+    await s.rt.events.idle();
+    const types = (await s.rt.db.knex('outbox_events').where({ resource_id: g.id }).select('type')).map((e: { type: string }) => e.type);
+    // gadget.created feeds a job; gadget.archived has no subscriber, so there is nothing to deliver.
+    expect(types).to.deep.equal(['gadget.created']);
   });
 
   it('adds its error code to the catalogue the API answers with', async () => {
