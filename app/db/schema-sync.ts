@@ -58,8 +58,8 @@ export function indexesFor(def: ResolvedDefinition, dialect: Dialect): IndexSpec
   // Lists serve records that are not archived: the sort and declared indexes cover only those
   // rows, so a filtered count reads the index alone instead of every row to test deleted_at.
   const live = def.archivable ? `${q('deleted_at')} is null` : undefined;
-  const sortCol = def.defaultSort.replace(/^-/, '');
-  add([...tenantPrefix, q(sortCol), q('id')], false, live);
+  // An internal table has no list route to serve, so no default-sort index to keep up on writes.
+  if (!def.internal) add([...tenantPrefix, q(def.defaultSort.replace(/^-/, '')), q('id')], false, live);
   for (const idx of def.indexes ?? []) {
     const cols = idx.columns.map(q);
     const prefix = idx.acrossOrganizations ? [] : tenantPrefix;
