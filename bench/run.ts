@@ -347,41 +347,10 @@ async function main() {
       {
         key: 'patch',
         label: 'PATCH a patient with base_version',
-        request: (side, prefix) => {
-          // Each request checks a patient out of the pool and returns it with the version of its
-          // response, so no two connections ever update the same patient with the same base.
-          // Versions are read afresh for every run: a request still in flight when the previous
-          // run stopped may have changed its patient after the last response was seen.
-          const ids = patchPools[side];
-          const current = new Map((reader!.prepare(`select id, version from patients where id in (${ids.map(() => '?').join(',')})`).all(...ids) as { id: string; version: number }[]).map((r) => [r.id, r.version]));
-          const pool = ids.map((id) => ({ id, version: current.get(id)! }));
-          const free = [...pool];
-          let n = 0;
-          return {
-            method: 'PATCH',
-            headers: headersFor(side, true),
-            setupRequest: (req, context) => {
-              const p = free.shift() ?? pick(pool);
-              context.patient = p;
-              n++;
-              const body = { base_version: p.version, mobile_phone: `(416) 555-${String(n % 10000).padStart(4, '0')}` };
-              return { ...req, path: `${prefix}/patients/${p.id}`, body: JSON.stringify(body) };
-            },
-            onResponse: (status, body, context) => {
-              const p = context.patient as { id: string; version: number } | undefined;
-              if (!p) return;
-              context.patient = undefined;
-              try {
-                const parsed = JSON.parse(body);
-                if (status < 300) p.version = parsed.data.version;
-                else if (status === 409) p.version = parsed.details?.[0]?.current_version ?? parsed.current_version ?? p.version;
-              } catch {
-                // keep the version we had
-              }
-              free.push(p);
-            },
-          };
-        },
+        // Each request checks a patient out of the pool and returns it with the version of its
+        // response, so no two connections ever update the same patient with the same base.
+        request: versionedPatch((_side, prefix, id) => `${prefix}/patients/${id}`, () => 'patients', (side) => patchPools[side], (side) => headersFor(side, true),
+          (n) => ({ mobile_phone: `(416) 555-${String(n % 10000).padStart(4, '0')}` })),
         target: '≥ 1,500 req/s',
         met: (e) => e.rps >= 1500,
       },
