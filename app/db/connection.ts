@@ -55,9 +55,15 @@ export interface CommitSignal {
   close(): Promise<void>;
 }
 
-function sqliteCommits(k: Knex): CommitSignal {
+/**
+ * `dataVersion` reads the pragma straight from better-sqlite3's one connection, synchronously (it
+ * is asked on every request); the sqlite3 driver goes through knex.
+ */
+function sqliteCommits(k: Knex, dataVersion: () => number | undefined): CommitSignal {
   return {
     async version() {
+      const direct = dataVersion();
+      if (direct !== undefined) return String(direct);
       const rows = await k.raw('pragma data_version');
       return String(rows[0]?.data_version ?? 0);
     },
@@ -110,6 +116,8 @@ function postgresCommits(k: Knex, url: string, schema: string): CommitSignal {
 /** Opens the configured database: an SQLite file (WAL, one connection) or a PostgreSQL pool. */
 export function openDatabase(config: Config['database']): Database {
   if (config.kind === 'sqlite') {
+    // Set once better-sqlite3's connection is open (the pool holds exactly one).
+    let readDataVersion: () => number | undefined = () => undefined;
     if (config.file !== ':memory:') mkdirSync(path.dirname(config.file), { recursive: true });
     const k = knex({
       client: config.driver === 'sqlite3' ? 'sqlite3' : 'better-sqlite3',
@@ -124,6 +132,8 @@ export function openDatabase(config: Config['database']): Database {
           const pragmas = ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000', 'foreign_keys = ON'];
           if (typeof conn.pragma === 'function') {
             for (const p of pragmas) conn.pragma(p);
+            const statement = conn.prepare('pragma data_version').pluck();
+            readDataVersion = () => (conn.open ? (statement.get() as number) : undefined);
             cachePreparedStatements(conn);
             done(null, conn);
           } else {
@@ -132,7 +142,7 @@ export function openDatabase(config: Config['database']): Database {
         },
       },
     });
-    return { knex: k, dialect: DIALECTS.sqlite, commits: sqliteCommits(k), close: () => k.destroy() };
+    return { knex: k, dialect: DIALECTS.sqlite, commits: sqliteCommits(k, () => readDataVersion()), close: () => k.destroy() };
   }
   const k = knex({
     client: 'pg',

@@ -65,7 +65,7 @@ export class EventBus {
    * so it costs the write nothing; subscribing to `*` (webhooks) makes every event stored.
    */
   async record(trx: Knex.Transaction, events: OutboxEvent[]): Promise<void> {
-    const wanted = events.filter((e) => this.o.kernel.subscribersOf(e.type).length > 0);
+    const wanted = events.filter((e) => this.o.kernel.isSubscribed(e.type));
     if (!wanted.length) return;
     const until = new Date(Date.now() + this.o.leaseMs).toISOString();
     const codec = this.o.codec();
@@ -80,7 +80,7 @@ export class EventBus {
 
   /** Hands committed events to their subscribers, off the request's path. */
   dispatch(events: OutboxEvent[]): void {
-    const wanted = events.filter((e) => this.o.kernel.subscribersOf(e.type).length > 0);
+    const wanted = events.filter((e) => this.o.kernel.isSubscribed(e.type));
     if (!wanted.length || this.closed) return;
     this.track(this.deliverAll(wanted));
   }

@@ -104,8 +104,9 @@ export class Kernel {
     return [...(this.subscribers.get(type) ?? []), ...(this.subscribers.get('*') ?? [])];
   }
 
-  hasSubscribers(): boolean {
-    return this.subscribers.size > 0;
+  /** Whether anyone receives events of this type (only those are stored and delivered). */
+  isSubscribed(type: string): boolean {
+    return this.subscribers.has(type) || this.subscribers.has('*');
   }
 }
 

@@ -79,7 +79,8 @@ export async function bulkCreateRecords(rt: Runtime, args: BulkCreateArgs): Prom
       const perInsert = Math.max(1, Math.min(500, Math.floor(30000 / Math.max(1, Object.keys(rows[0]).length))));
       for (let i = 0; i < rows.length; i += perInsert) await trx(def.table).insert(rows.slice(i, i + perInsert));
       await rt.audit.writeMany(trx, ctx, def, 'create', chunk.map((c) => ({ id: c.row.id as string, changes: diffRecords(def, null, c.row) })));
-      const events = chunk.map((c) => newEvent(ctx, def, c.row, `${def.name}.created`, {}));
+      const type = `${def.name}.created`;
+      const events = rt.kernel.isSubscribed(type) ? chunk.map((c) => newEvent(ctx, def, c.row, type, {})) : [];
       await rt.events.record(trx, events);
       return events;
     }).then((events) => rt.events.dispatch(events));

@@ -121,7 +121,7 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
       await runHooks(s, 'afterChange', state);
       if (spec.event) emitted.unshift({ type: `${def.name}.${spec.event}`, payload: eventPayload(state, changes) });
     }
-    events = emitted.map((e) => newEvent(ctx, def, state.record ?? state.current, e.type, e.payload));
+    events = emitted.filter((e) => rt.kernel.isSubscribed(e.type)).map((e) => newEvent(ctx, def, state.record ?? state.current, e.type, e.payload));
     await rt.events.record(trx, events);
     const shown = state.record ?? state.current;
     if (shown) {
