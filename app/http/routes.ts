@@ -7,6 +7,7 @@ import type { OperationContext } from '../core/context.js';
 import { AppError, validationError } from '../core/errors.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import { runAction } from '../operations/action.js';
+import { bodyObject } from '../operations/pipeline.js';
 import { archiveRecord, restoreRecord } from '../operations/archive.js';
 import { createRecord } from '../operations/create.js';
 import { getRecord } from '../operations/get.js';
@@ -48,14 +49,12 @@ export function operationContext(ctx: Context): OperationContext {
   };
 }
 
-/** The JSON object a write carries; `{}` when there is no body. */
+/** The JSON a request carries (undefined without a body); what it must be is the operation's rule. */
 export function requestBody(ctx: Context): Record<string, unknown> {
   if (ctx.request.length && !ctx.request.is('json')) {
     throw validationError([{ path: '/body', message: 'must be JSON (Content-Type: application/json)' }]);
   }
-  const b = (ctx.request as any).body ?? {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw validationError([{ path: '/body', message: 'must be a JSON object' }]);
-  return b;
+  return (ctx.request as { body?: Record<string, unknown> }).body as Record<string, unknown>;
 }
 
 function ifMatch(ctx: Context): number | undefined {
@@ -186,7 +185,7 @@ export function pluginRouter(rt: Runtime): Router {
     const path = `${route.tenant ? '/:org' : ''}${route.path}`;
     const pre: Middleware[] = authenticated ? (route.tenant ? [auth, limit, org] : [auth, limit]) : [];
     router[route.method](path, ...pre, async (ctx: Context) => {
-      const body = ['post', 'patch', 'put'].includes(route.method) ? requestBody(ctx) : {};
+      const body = ['post', 'patch', 'put'].includes(route.method) ? bodyObject(requestBody(ctx)) : {};
       const run = () => route.handler({ rt, ctx: authenticated ? operationContext(ctx) : null, params: { ...ctx.params }, query: readQueryString(ctx.querystring), body, ip: ctx.ip });
       // An unauthenticated route that answers 401 checks credentials itself (the token exchange):
       // its failures count toward the per-IP limit like the Authorization header's.

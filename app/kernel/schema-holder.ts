@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { SchemaGeneration } from '../core/schema-generation.js';
 import type { WriteGenerations } from '../db/write-generations.js';
-import type { GenerationBuilder } from '../schema/generation.js';
+import { DefinitionError } from '../core/define.js';
+import { loggableError } from '../core/loggable-error.js';
+import { SchemaChangeRefused, type GenerationBuilder } from '../schema/generation.js';
 import type { Kernel } from './kernel.js';
 
 /**
@@ -52,16 +54,18 @@ export class SchemaHolder {
   }
 
   private async rebuild(): Promise<void> {
-    const definitions = await this.builder.definitions();
-    const fingerprint = definitionFingerprint(definitions);
-    if (fingerprint === this.fingerprint) return;
     try {
+      const definitions = await this.builder.definitions();
+      const fingerprint = definitionFingerprint(definitions);
+      if (fingerprint === this.fingerprint) return;
       this.gen = await this.builder.build(this.gen.version + 1, definitions, { requireNoDdl: true });
       this.fingerprint = fingerprint;
       this.logger.info({ schema_version: this.gen.version }, 'schema generation switched');
     } catch (err) {
-      // A schema the engine cannot serve is refused; the current generation stays.
-      this.logger.error({ code: 'schema_generation_refused', reason: (err as Error).message }, 'data-defined schema change refused');
+      // A schema the engine cannot serve is refused; the current generation stays. Only the
+      // engine's own refusals are quoted: a database error's message can echo stored values.
+      const ours = err instanceof SchemaChangeRefused || err instanceof DefinitionError;
+      this.logger.error({ code: 'schema_generation_refused', ...(ours ? { reason: (err as Error).message } : { err: loggableError(err) }) }, 'data-defined schema change refused');
     }
   }
 

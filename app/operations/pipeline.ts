@@ -65,6 +65,15 @@ export interface WriteOutcome {
   answered: Row | null;
 }
 
+/** The one check that a write's body is an object: no body reads as an empty one, as over HTTP. */
+export function bodyObject(body: unknown): Row {
+  const input = body === undefined ? {} : body;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw validationError([{ path: '/body', message: 'must be a JSON object' }]);
+  }
+  return input as Row;
+}
+
 const deferred = new WeakMap<Knex.Transaction, (() => Promise<void>)[]>();
 
 async function runHooks(s: Scope, name: HookName, state: WriteState): Promise<void> {
@@ -75,11 +84,7 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
   const { rt, ctx } = s;
   const { def } = spec;
   assertCan(ctx.ability, spec.ability, def, ctx.org?.id);
-  // No body reads as an empty one, as over HTTP; anything but an object is refused.
-  const input = spec.input === undefined ? {} : spec.input;
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw validationError([{ path: '/body', message: 'must be a JSON object' }]);
-  }
+  const input = bodyObject(spec.input);
   if (spec.fieldAccess) assertCanWriteFields(ctx.ability, spec.fieldAccess, def, Object.keys(input));
   const emitted: { type: string; payload?: Row }[] = [];
   const state: WriteState = {

@@ -7,7 +7,6 @@ import { loadRow, type Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 import { duplicateError } from './write-helpers.js';
 
-export { versionConflict };
 
 export interface UpdateArgs extends ResourceArgs {
   id: string;

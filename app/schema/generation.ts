@@ -8,6 +8,9 @@ import type { Dialect } from '../db/connection.js';
 import { planSchemaSync } from '../db/schema-sync.js';
 import { compileInputSchema, compileValidators } from './validators.js';
 
+/** A data-defined schema the engine cannot serve; its message names definitions, never data. */
+export class SchemaChangeRefused extends Error {}
+
 /**
  * Builds schema generations. Definitions that a data-defined source left untouched keep their
  * resolution, validators and codec from the generation before, so a new generation compiles only
@@ -39,7 +42,7 @@ export class GenerationBuilder {
     const registry = new Registry(definitions, { reservedNames: this.kernel.reservedNames, resolved: this.resolved });
     if (options.requireNoDdl) {
       const steps = (await planSchemaSync(this.db, registry.all())).filter((s) => s.kind !== 'create_index');
-      if (steps.length) throw new Error(`a data-defined schema change may not alter tables (${steps.map((s) => `${s.kind} ${s.table}.${s.name}`).join(', ')})`);
+      if (steps.length) throw new SchemaChangeRefused(`a data-defined schema change may not alter tables (${steps.map((s) => `${s.kind} ${s.table}.${s.name}`).join(', ')})`);
     }
     for (const action of this.kernel.allActions()) {
       if (!registry.has(action.resource)) throw new Error(`action '${action.name}' belongs to unknown resource '${action.resource}'`);

@@ -7,6 +7,7 @@ import type { EntityDefinition, FieldDefinition } from '../../app/core/types.js'
 import { createHttpApp } from '../../app/http/server.js';
 import { createRecord } from '../../app/operations/create.js';
 import { createRuntime, type Runtime } from '../../app/runtime.js';
+import { captureLogs } from '../support/log-capture.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const ORG = 'finishing';
@@ -145,4 +146,36 @@ describe('schema generations: data-defined schema changes while running', () => 
     expect((await s.api('POST', G, { key, body: { name: 'Plate', finish: 'raw' } })).status).to.equal(201);
   });
 
+});
+
+describe('a data-defined schema source that fails', () => {
+  it('keeps the current generation and logs an error code, never the failing statement and its values', async () => {
+    let failing = false;
+    const fragile = definePlugin({
+      name: 'fragile-catalog',
+      definitions: [defineEntity({ name: 'fragile-option', path: 'fragile-options', table: 'fragile_options', scope: 'fragile-options', tenant: false, fields: { value: { type: 'string', required: true } } })],
+      schema: {
+        watch: ['fragile-option'],
+        async apply(definitions, db) {
+          // A query whose error message quotes its bound value, as a stored name would be.
+          if (failing) await db('no_such_table').where('last_name', 'Ravenscroft-Quill').first();
+          return definitions;
+        },
+      },
+    });
+    const logs = captureLogs();
+    const s = await startTestServer({ plugins: [fragile], logger: logs.logger });
+    try {
+      const key = (await s.createKey({ orgs: [(await s.createOrg()).slug], scopes: ['fragile-options:write'] })).key;
+      const version = s.rt.schema.version;
+      failing = true;
+      expect((await s.api('POST', '/api/v1/fragile-options', { key, body: { value: 'x' } })).status).to.equal(201);
+      expect(s.rt.schema.version).to.equal(version);
+      const refused = logs.entries().find((e) => e.code === 'schema_generation_refused');
+      expect(refused, 'the refusal is logged').to.not.equal(undefined);
+      expect(logs.lines().join('\n')).to.not.contain('Ravenscroft');
+    } finally {
+      await s.close();
+    }
+  });
 });
