@@ -99,7 +99,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     });
     for (const [type, job] of kernel.jobs) jobs.define(type, job.handler, { attempts: job.attempts, backoffMs: job.backoffMs });
     const auditTable = first.registry.get('audit-event').table;
-    const audit = new AuditWriter(db.knex, auditTable, () => schemas.current.codec('audit-event'), config.auditFlushMs, logger, () => generations.bump(auditTable));
+    const audit = new AuditWriter(db.knex, db.statements, auditTable, () => schemas.current.codec('audit-event'), config.auditFlushMs, logger, () => generations.bump(auditTable));
     const events = new EventBus({
       knex: db.knex,
       kernel,

@@ -5,6 +5,7 @@ import { loggableError } from '../core/loggable-error.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import { PLATFORM_ORG_ID, type OperationContext } from '../core/context.js';
 import type { RecordCodec } from '../core/schema-generation.js';
+import { insertRows, type Statements } from '../db/statements.js';
 
 export type AuditAction = 'create' | 'update' | 'archive' | 'restore' | 'read' | 'list' | string;
 
@@ -12,14 +13,25 @@ type Change = { before: unknown; after: unknown };
 
 const REDACTED = '[redacted]';
 
+/** Whether two API values are the same (objects and arrays by their JSON). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  const x = a ?? null;
+  const y = b ?? null;
+  if (x === y) return true;
+  return typeof x === 'object' && typeof y === 'object' && x !== null && y !== null && JSON.stringify(x) === JSON.stringify(y);
+}
+
+const diffNames = new WeakMap<ResolvedDefinition, string[]>();
+
 /** Field-level before/after of a change; sensitive values are redacted (their change is still shown). */
 export function diffRecords(def: ResolvedDefinition, before: Record<string, unknown> | null, after: Record<string, unknown> | null): Record<string, Change> {
   const changes: Record<string, Change> = {};
-  const names = [...Object.keys(def.fields), 'deleted_at'];
+  let names = diffNames.get(def);
+  if (!names) diffNames.set(def, (names = [...Object.keys(def.fields), 'deleted_at']));
   for (const name of names) {
     const b = before?.[name] ?? null;
     const a = after?.[name] ?? null;
-    if (JSON.stringify(b) === JSON.stringify(a)) continue;
+    if (sameValue(b, a)) continue;
     changes[name] = def.fields[name]?.sensitive
       ? { before: b === null ? null : REDACTED, after: a === null ? null : REDACTED }
       : { before: b, after: a };
@@ -55,6 +67,7 @@ export class AuditWriter {
 
   constructor(
     private readonly knex: Knex,
+    private readonly statements: Statements,
     /** The audit table, from its definition. */
     private readonly table: string,
     /** The audit table's codec in the current schema generation. */
@@ -86,14 +99,18 @@ export class AuditWriter {
   /** Records a change inside the write's own transaction. */
   async write(trx: Knex.Transaction, ctx: OperationContext, def: ResolvedDefinition, action: AuditAction, resourceId: string, changes: Record<string, Change> | null, metadata?: unknown): Promise<void> {
     if (!def.audited) return;
-    await trx(this.table).insert(this.codec().toDb(this.row(ctx, def, action, resourceId, changes, metadata) as any));
+    await this.insert(trx, [this.row(ctx, def, action, resourceId, changes, metadata)]);
+  }
+
+  private async insert(conn: Knex, rows: AuditRow[]): Promise<void> {
+    const codec = this.codec();
+    await insertRows(this.statements, conn, this.table, rows.map((r) => codec.toDb(r as any)));
   }
 
   /** Records many changes at once (bulk writes), still inside the transaction. */
   async writeMany(trx: Knex.Transaction, ctx: OperationContext, def: ResolvedDefinition, action: AuditAction, items: { id: string; changes: Record<string, Change> | null }[]): Promise<void> {
     if (!def.audited || !items.length) return;
-    const rows = items.map((i) => this.codec().toDb(this.row(ctx, def, action, i.id, i.changes, null) as any));
-    for (let i = 0; i < rows.length; i += 500) await trx(this.table).insert(rows.slice(i, i + 500));
+    await this.insert(trx, items.map((i) => this.row(ctx, def, action, i.id, i.changes, null)));
   }
 
   /** Buffers a read event (who viewed which record). */
@@ -115,9 +132,7 @@ export class AuditWriter {
     if (!rows.length) return;
     this.flushing = (async () => {
       try {
-        for (let i = 0; i < rows.length; i += 500) {
-          await this.knex(this.table).insert(rows.slice(i, i + 500).map((r) => this.codec().toDb(r as any)));
-        }
+        await this.insert(this.knex, rows);
         await this.onFlushed();
       } catch (err) {
         this.logger.error({ err: loggableError(err), lost: rows.length }, 'could not write read-audit events');

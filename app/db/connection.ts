@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Config } from '../core/config.js';
 import { DIALECTS, type Dialect } from './dialect.js';
+import { makeStatements, type Statements } from './statements.js';
 
 const { knex } = knexPkg;
 
@@ -18,18 +19,21 @@ pg.types.setTypeParser(20, (v: string) => Number(v));
 
 /**
  * knex prepares every better-sqlite3 statement anew; the engine issues the same few SQL shapes
- * over and over, so reuse them. Safe because better-sqlite3 runs each statement synchronously.
+ * over and over, so reuse them, keeping the most recently used. Safe because better-sqlite3 runs
+ * each statement synchronously.
  */
 function cachePreparedStatements(conn: { prepare(sql: string): unknown }): void {
   const prepare = conn.prepare.bind(conn);
   const cache = new Map<string, unknown>();
   conn.prepare = (sql: string) => {
     let stmt = cache.get(sql);
-    if (!stmt) {
+    if (stmt) {
+      cache.delete(sql);
+    } else {
       stmt = prepare(sql);
       if (cache.size >= 500) cache.delete(cache.keys().next().value as string);
-      cache.set(sql, stmt);
     }
+    cache.set(sql, stmt);
     return stmt;
   };
 }
@@ -37,6 +41,8 @@ function cachePreparedStatements(conn: { prepare(sql: string): unknown }): void 
 export interface Database {
   knex: Knex;
   dialect: Dialect;
+  /** The engine's own SQL on the driver's connection, for the hot paths. */
+  statements: Statements;
   /** How this process learns of commits made by other connections (processes, the CLI). */
   commits: CommitSignal;
   close(): Promise<void>;
@@ -142,7 +148,7 @@ export function openDatabase(config: Config['database']): Database {
         },
       },
     });
-    return { knex: k, dialect: DIALECTS.sqlite, commits: sqliteCommits(k, () => readDataVersion()), close: () => k.destroy() };
+    return { knex: k, dialect: DIALECTS.sqlite, statements: makeStatements(config.driver === 'sqlite3' ? 'sqlite3' : 'better-sqlite3'), commits: sqliteCommits(k, () => readDataVersion()), close: () => k.destroy() };
   }
   const k = knex({
     client: 'pg',
@@ -154,6 +160,7 @@ export function openDatabase(config: Config['database']): Database {
   return {
     knex: k,
     dialect: DIALECTS.postgres,
+    statements: makeStatements('pg'),
     commits,
     async close() {
       await commits.close();

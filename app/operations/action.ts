@@ -4,7 +4,7 @@ import type { Runtime } from '../runtime.js';
 import { runWrite } from './pipeline.js';
 import type { Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
-import { duplicateError } from './write-helpers.js';
+import { duplicateError, updateRow } from './write-helpers.js';
 
 export interface ActionArgs extends ResourceArgs {
   action: string;
@@ -49,7 +49,7 @@ export async function runAction(rt: Runtime, args: ActionArgs): Promise<unknown>
           next.version = (current.version as number) + 1;
           set.version = next.version;
         }
-        await trx(def.table).where({ id: current.id as string }).update(set);
+        await updateRow(rt, trx, def.table, current.id as string, set);
         return next;
       },
     });

@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime.js';
 import { runWrite } from './pipeline.js';
 import type { Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
+import { updateRow } from './write-helpers.js';
 
 export interface RecordArgs extends ResourceArgs {
   id: string;
@@ -33,7 +34,7 @@ async function setArchived(rt: Runtime, args: RecordArgs, archived: boolean): Pr
         next.version = (current.version as number) + 1;
         set.version = next.version;
       }
-      await trx(def.table).where({ id: args.id }).update(set);
+      await updateRow(rt, trx, def.table, args.id, set);
       return next;
     },
   });

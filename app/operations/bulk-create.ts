@@ -10,6 +10,7 @@ import { assertReferences, type Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 import { committed, duplicateError, newRow } from './write-helpers.js';
 
+import { insertRows } from '../db/statements.js';
 export interface BulkCreateArgs extends ResourceArgs {
   items: Row[];
   chunkSize?: number;
@@ -60,24 +61,22 @@ export async function bulkCreateRecords(rt: Runtime, args: BulkCreateArgs): Prom
     return summarize(args.items.length, results);
   }
   const valid: { index: number; row: Row }[] = [];
+  const refFields = Object.entries(def.fields).filter(([, f]) => f.ref).map(([n]) => n);
+  const now = new Date().toISOString();
   args.items.forEach((item, index) => {
     try {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) throw validationError([{ path: `/body/${index}`, message: 'must be a JSON object' }]);
       assertChangeableFields(rt, def, item);
-      valid.push({ index, row: newRow(def, ctx, validator.create({ ...item }), args.parentId) });
+      valid.push({ index, row: newRow(def, ctx, validator.create({ ...item }), args.parentId, now) });
     } catch (err) {
       results.push({ index, status: 'failed', error: failure(err) });
     }
   });
   const insertChunk = async (chunk: { index: number; row: Row }[]) => {
     await rt.db.knex.transaction(async (trx) => {
-      const referenced = chunk.filter((c) => Object.entries(def.fields).some(([n, f]) => f.ref && c.row[n]));
+      const referenced = refFields.length ? chunk.filter((c) => refFields.some((n) => c.row[n])) : [];
       for (const c of referenced) await assertReferences(s, def, c.row, trx);
-      const rows = chunk.map((c) => codec.toDb(c.row));
-      // Within both databases' limits: bound parameters (SQLite 32,766) and, on SQLite, the 500
-      // terms of the compound SELECT a multi-row INSERT becomes.
-      const perInsert = Math.max(1, Math.min(500, Math.floor(30000 / Math.max(1, Object.keys(rows[0]).length))));
-      for (let i = 0; i < rows.length; i += perInsert) await trx(def.table).insert(rows.slice(i, i + perInsert));
+      await insertRows(rt.db.statements, trx, def.table, chunk.map((c) => codec.toDb(c.row)));
       await rt.audit.writeMany(trx, ctx, def, 'create', chunk.map((c) => ({ id: c.row.id as string, changes: diffRecords(def, null, c.row) })));
       const type = `${def.name}.created`;
       const events = rt.kernel.isSubscribed(type) ? chunk.map((c) => newEvent(ctx, def, c.row, type, {})) : [];

@@ -4,7 +4,7 @@ import { assertChangeableFields } from './field-rules.js';
 import { runWrite } from './pipeline.js';
 import type { Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
-import { duplicateError, newRow } from './write-helpers.js';
+import { duplicateError, insertRow, newRow } from './write-helpers.js';
 
 export interface CreateArgs extends ResourceArgs {
   body: Row;
@@ -33,7 +33,7 @@ export async function createRecord(rt: Runtime, args: CreateArgs): Promise<Row> 
       commitWith: args.commitWith,
       async write(state, trx) {
         const fresh = newRow(def, s.ctx, state.data, args.parentId);
-        await trx(def.table).insert(codec.toDb(fresh));
+        await insertRow(rt, trx, def.table, codec.toDb(fresh));
         return fresh;
       },
     });

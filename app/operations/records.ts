@@ -36,27 +36,42 @@ export function humanName(def: ResolvedDefinition): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** One condition of a query: SQL with `?` placeholders, and its values. */
+interface Term {
+  sql: string;
+  params: readonly unknown[];
+}
+
 /**
- * The one place tenancy is enforced: every read and write of a resource starts here. It limits
- * rows to the context's organization, to the ability's row conditions, to the parent record for
- * nested resources, and (unless asked) to records that are not archived.
+ * The one place tenancy is enforced: every read and write of a resource starts from these terms.
+ * They limit rows to the context's organization, to the ability's row conditions, to the parent
+ * record for nested resources, and (unless asked) to records that are not archived. `plus` is
+ * written before the tenant terms (see the dialect's tenantTermPrefixForSearch).
  */
+function scopeTerms(s: Scope, def: ResolvedDefinition, action: Action, opts: { parentId?: string; includeArchived?: boolean }, plus = ''): Term[] {
+  const t = `"${def.table}"`;
+  const terms: Term[] = [];
+  if (def.tenant) {
+    if (!s.ctx.org) throw new Error(`operation on tenant resource '${def.name}' without an organization`);
+    terms.push({ sql: `${plus}${t}."org_id" = ?`, params: [s.ctx.org.id] });
+  }
+  const conditions = rowConditions(s.ctx.ability, action, def);
+  if (conditions === null) throw new AppError('forbidden', `This key may not ${action} ${def.path}`);
+  for (const [column, values] of Object.entries(conditions)) {
+    terms.push({ sql: `${plus}${t}."${column}" in (${values.map(() => '?').join(', ')})`, params: values });
+  }
+  if (def.parent && opts.parentId) terms.push({ sql: `${t}."${def.parent.field}" = ?`, params: [opts.parentId] });
+  if (def.archivable && !opts.includeArchived) terms.push({ sql: `${t}."deleted_at" is null`, params: [] });
+  return terms;
+}
+
+/** A knex query over a resource, limited by its scope terms: the start of every list and embed. */
 export function baseQuery(s: Scope, def: ResolvedDefinition, action: Action, trx?: Knex, opts: { parentId?: string; includeArchived?: boolean; searchIndexes?: boolean } = {}) {
   // Plain knex rather than the Objection model: the API reads rows, not model instances, and
   // instantiating a model per row costs more than the query on SQLite.
   const qb: any = (trx ?? connection(s))(def.table);
   const plus = opts.searchIndexes ? s.rt.db.dialect.tenantTermPrefixForSearch : '';
-  if (def.tenant) {
-    if (!s.ctx.org) throw new Error(`operation on tenant resource '${def.name}' without an organization`);
-    qb.whereRaw(`${plus}"${def.table}"."org_id" = ?`, [s.ctx.org.id]);
-  }
-  const conditions = rowConditions(s.ctx.ability, action, def);
-  if (conditions === null) throw new AppError('forbidden', `This key may not ${action} ${def.path}`);
-  for (const [column, values] of Object.entries(conditions)) {
-    qb.whereRaw(`${plus}"${def.table}"."${column}" in (${values.map(() => '?').join(', ')})`, values);
-  }
-  if (def.parent && opts.parentId) qb.where(`${def.table}.${def.parent.field}`, opts.parentId);
-  if (def.archivable && !opts.includeArchived) qb.whereNull(`${def.table}.deleted_at`);
+  for (const term of scopeTerms(s, def, action, opts, plus)) qb.whereRaw(term.sql, term.params);
   return qb;
 }
 
@@ -77,12 +92,24 @@ export function modelQuery(s: Scope, resource: string, trx?: Knex) {
   return q;
 }
 
-/** Reads one stored row (API form) or throws not_found; another org's row is simply not found. */
+/**
+ * Reads one stored row (API form) or throws not_found; another org's row is simply not found.
+ * The hottest read of all (every get, update, archive and parent check), so it is a prepared
+ * statement rather than a knex query.
+ */
 export async function loadRow(s: Scope, def: ResolvedDefinition, id: string, opts: { trx?: Knex; parentId?: string; includeArchived?: boolean; action?: Action; forUpdate?: boolean } = {}): Promise<Row> {
   assertUuid(id);
-  const qb = baseQuery(s, def, opts.action ?? 'read', opts.trx, opts).where(`${def.table}.id`, id).first();
-  if (opts.forUpdate && s.rt.db.dialect.locksRowsForUpdate) qb.forUpdate();
-  const row = (await qb) as Row | undefined;
+  const terms = scopeTerms(s, def, opts.action ?? 'read', opts);
+  const params: unknown[] = [];
+  let where = '';
+  for (const term of terms) {
+    where += `${term.sql} and `;
+    params.push(...term.params);
+  }
+  params.push(id);
+  const lock = opts.forUpdate && s.rt.db.dialect.locksRowsForUpdate ? ' for update' : '';
+  const sql = `select * from "${def.table}" where ${where}"${def.table}"."id" = ? limit 1${lock}`;
+  const [row] = await s.rt.db.statements.all(opts.trx ?? connection(s), sql, params);
   if (!row) throw notFound(humanName(def));
   return s.gen.codec(def.name).fromDb(row);
 }
@@ -210,10 +237,14 @@ export async function assertReferences(s: Scope, def: ResolvedDefinition, values
     if (typeof value !== 'string') continue;
     const target = s.gen.registry.get(field.ref);
     // Existence within the organization only: linking needs no read scope on the target.
-    const q = trx(target.table).where('id', value).select('id').first();
-    if (target.tenant) q.where('org_id', s.ctx.org!.id);
-    if (target.archivable) q.whereNull('deleted_at');
-    const found = await q;
+    let sql = `select "id" from "${target.table}" where "id" = ?`;
+    const params: unknown[] = [value];
+    if (target.tenant) {
+      sql += ' and "org_id" = ?';
+      params.push(s.ctx.org!.id);
+    }
+    if (target.archivable) sql += ' and "deleted_at" is null';
+    const [found] = await s.rt.db.statements.all(trx, `${sql} limit 1`, params);
     if (!found) problems.push({ path: `/body/${name}`, message: `no ${humanName(target).toLowerCase()} with id '${value}'` });
   }
   if (problems.length) throw new AppError('unprocessable', 'A referenced record does not exist', problems);

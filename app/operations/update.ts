@@ -1,3 +1,4 @@
+import { sameValue } from '../audit/audit-writer.js';
 import { validationError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import { versionConflict } from './errors.js';
@@ -5,7 +6,7 @@ import { assertChangeableFields } from './field-rules.js';
 import { runWrite } from './pipeline.js';
 import { loadRow, type Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
-import { duplicateError } from './write-helpers.js';
+import { duplicateError, updateRow } from './write-helpers.js';
 
 
 export interface UpdateArgs extends ResourceArgs {
@@ -57,7 +58,7 @@ export async function updateRecord(rt: Runtime, args: UpdateArgs): Promise<Row> 
       event: 'updated',
       prepare(state) {
         const changes: Row = {};
-        for (const [k, v] of Object.entries(state.data)) if (JSON.stringify(state.current![k] ?? null) !== JSON.stringify(v ?? null)) changes[k] = v;
+        for (const [k, v] of Object.entries(state.data)) if (!sameValue(state.current![k], v)) changes[k] = v;
         state.data = changes;
       },
       async write(state, trx) {
@@ -66,13 +67,13 @@ export async function updateRecord(rt: Runtime, args: UpdateArgs): Promise<Row> 
         if (!Object.keys(changes).length) return null;
         const next: Row = { ...current, ...changes, updated_at: new Date().toISOString() };
         const set: Row = { ...codec.toDb(changes), updated_at: next.updated_at };
-        const q = trx(def.table).where({ id: args.id });
+        let expected: number | undefined;
         if (def.versioned) {
           next.version = (current.version as number) + 1;
           set.version = next.version;
-          q.where('version', current.version as number);
+          expected = current.version as number;
         }
-        if ((await q.update(set)) !== 1) {
+        if ((await updateRow(rt, trx, def.table, args.id, set, expected)) !== 1) {
           const now = await loadRow(s, def, args.id, { trx, includeArchived: true });
           throw versionConflict(now.version as number, current.version as number);
         }

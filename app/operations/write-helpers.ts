@@ -2,8 +2,10 @@ import { v7 as uuidv7 } from 'uuid';
 import type { OperationContext } from '../core/context.js';
 import { systemColumns } from '../core/define.js';
 import { AppError } from '../core/errors.js';
-import type { ResolvedDefinition } from '../core/types.js';
+import type { FieldDefinition, ResolvedDefinition } from '../core/types.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { insertSql } from '../db/statements.js';
+import type { Knex } from 'knex';
 import type { Runtime } from '../runtime.js';
 import type { Row } from './records.js';
 
@@ -21,12 +23,18 @@ export function duplicateError(def: ResolvedDefinition, err: unknown): AppError 
   );
 }
 
+const fieldLists = new WeakMap<ResolvedDefinition, [string, FieldDefinition][]>();
+const fieldsOf = (def: ResolvedDefinition) => {
+  let list = fieldLists.get(def);
+  if (!list) fieldLists.set(def, (list = Object.entries(def.fields)));
+  return list;
+};
+
 /** The stored row of a new record: system columns, engine-filled fields and defaults, then the values. */
-export function newRow(def: ResolvedDefinition, ctx: OperationContext, values: Row, parentId?: string): Row {
-  const now = new Date().toISOString();
+export function newRow(def: ResolvedDefinition, ctx: OperationContext, values: Row, parentId?: string, now = new Date().toISOString()): Row {
   const row: Row = { id: uuidv7() };
   if (def.tenant) row.org_id = ctx.org!.id;
-  for (const [name, field] of Object.entries(def.fields)) {
+  for (const [name, field] of fieldsOf(def)) {
     if (field.fill === 'actor') row[name] = `${ctx.actor.type}:${ctx.actor.id}`;
     else if (values[name] === undefined && field.defaultFrom === 'actor') row[name] = ctx.actor.label;
     else row[name] = values[name] ?? null;
@@ -44,4 +52,26 @@ export async function committed(rt: Runtime, def: ResolvedDefinition): Promise<v
   await rt.generations.bump(def.table);
   if (def.audited) await rt.generations.bump(rt.schema.registry.get('audit-event').table);
   if (rt.schemas.watches(def.name)) await rt.schemas.refresh();
+}
+
+/** Inserts one stored row (already in database form) in the write's transaction. */
+export async function insertRow(rt: Runtime, trx: Knex, table: string, row: Row): Promise<void> {
+  const { sql, params } = insertSql(table, [row]);
+  await rt.db.statements.run(trx, sql, params);
+}
+
+/**
+ * `update … set … where id = ?`, and `and version = ?` when a version is expected. Resolves to
+ * the number of rows changed: 0 means the record moved on since it was read.
+ */
+export async function updateRow(rt: Runtime, trx: Knex, table: string, id: string, set: Row, expectedVersion?: number): Promise<number> {
+  const columns = Object.keys(set);
+  const params: unknown[] = columns.map((c) => set[c]);
+  params.push(id);
+  let sql = `update "${table}" set ${columns.map((c) => `"${c}" = ?`).join(', ')} where "id" = ?`;
+  if (expectedVersion !== undefined) {
+    sql += ' and "version" = ?';
+    params.push(expectedVersion);
+  }
+  return rt.db.statements.run(trx, sql, params);
 }
