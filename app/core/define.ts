@@ -65,6 +65,43 @@ export function systemColumns(def: EntityDefinition, now = new Date().toISOStrin
   return out;
 }
 
+/** Most fields a count key may name: each one multiplies the rows a write may touch. */
+export const MAX_COUNT_KEY_FIELDS = 3;
+/**
+ * Field types a count key may name: their SQL equality is exactly JavaScript's on the stored
+ * value (strings may collate case-insensitively, numbers and dates compare by value, not text).
+ */
+const COUNTABLE_TYPES: readonly FieldDefinition['type'][] = ['enum', 'boolean', 'uuid', 'integer'];
+
+function checkCounts(def: EntityDefinition): void {
+  if (def.counts === undefined) return;
+  if (!def.tenant) fail(def, 'counts are kept per organization: only tenant resources may declare them');
+  if (def.internal || def.readOnlyResource) {
+    fail(def, 'counts are kept by the write pipeline, which internal and read-only resources are written around');
+  }
+  if (!Array.isArray(def.counts) || !def.counts.every((k) => Array.isArray(k) && k.every((f) => typeof f === 'string'))) {
+    fail(def, 'counts must be a list of field-name lists');
+  }
+  const seen = new Set<string>();
+  for (const key of def.counts) {
+    const shown = `[${key.join(', ')}]`;
+    if (key.length > MAX_COUNT_KEY_FIELDS) fail(def, `count key ${shown} has more than ${MAX_COUNT_KEY_FIELDS} fields`);
+    for (const [i, name] of key.entries()) {
+      const field = Object.hasOwn(def.fields, name) ? def.fields[name] : undefined;
+      if (!field) fail(def, `count key ${shown} names unknown field '${name}'`);
+      if (!filterOperators(field).includes('eq')) fail(def, `count key ${shown}: field '${name}' must be filterable by equality (filter: true)`);
+      if (!COUNTABLE_TYPES.includes(field.type)) {
+        fail(def, `count key ${shown}: field '${name}' is of type ${field.type}; only ${COUNTABLE_TYPES.join(', ')} fields can be counted exactly`);
+      }
+      if (key.indexOf(name) !== i) fail(def, `count key ${shown} names '${name}' twice`);
+    }
+    // A list matches a key by its set of filtered fields, so order does not tell keys apart.
+    const set = [...key].sort().join(',');
+    if (seen.has(set)) fail(def, `count key ${shown} is declared twice`);
+    seen.add(set);
+  }
+}
+
 /** Applies defaults and derives column lists; throws a clear message on a malformed definition. */
 export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
   if (!def.name || !KEBAB.test(def.name)) fail(def, `name must be kebab-case, got '${def.name}'`);
@@ -102,6 +139,7 @@ export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
   for (const name of Object.keys(def.computed ?? {})) {
     if (def.fields[name] || SYSTEM_FIELDS.includes(name)) fail(def, `computed '${name}' clashes with a field`);
   }
+  checkCounts(def);
 
   const system = (name: string, field: FieldDefinition): ColumnInfo => ({ name, field, system: true });
   const columns: ColumnInfo[] = [system('id', { type: 'uuid', readOnly: true, filter: ['eq', 'in'], description: 'Unique identifier (UUID v7).' })];

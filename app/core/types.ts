@@ -124,6 +124,14 @@ export interface EntityDefinition {
   defaultSort?: string;
   /** Extra indexes; the engine adds the ones for uniqueness, refs, search and tenancy itself. */
   indexes?: readonly IndexDefinition[];
+  /**
+   * Count keys: each lists fields (at most three; enum, boolean, uuid or integer, filterable by
+   * equality) whose exact totals of live records per value combination are kept, per
+   * organization, in the transaction of every write. A list whose filters are equalities (or
+   * `in`) on exactly one key's fields reads its `total_count` from them instead of counting rows.
+   * `[]` keeps the unfiltered total. Tenant resources only.
+   */
+  counts?: readonly (readonly string[])[];
   admin?: AdminHints;
 }
 

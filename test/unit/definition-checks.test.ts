@@ -92,6 +92,38 @@ describe('definition checks (resolveDefinition)', () => {
       "definition 'widget': relation 'label' is declared twice",
     );
   });
+
+  it('checks count keys: countable, filterable, known fields, short and distinct keys, tenant resources', () => {
+    const countable: Record<string, FieldDefinition> = {
+      kind: { type: 'enum', values: ['a', 'b'], filter: true },
+      flag: { type: 'boolean', filter: true },
+      size: { type: 'integer', filter: true },
+      owner_id: { type: 'uuid', filter: ['eq', 'in'] },
+    };
+    const counted = (counts: readonly (readonly string[])[], overrides: Partial<EntityDefinition> = {}, fields: Record<string, FieldDefinition> = {}) =>
+      resolveDefinition(widget({ counts, ...overrides }, { ...countable, ...fields }));
+    expect(counted([[], ['kind'], ['kind', 'flag', 'size'], ['owner_id']]).counts).to.deep.equal([[], ['kind'], ['kind', 'flag', 'size'], ['owner_id']]);
+    const cases: [readonly (readonly string[])[], string][] = [
+      [[['colour']], "count key [colour] names unknown field 'colour'"],
+      [[['created_at']], "count key [created_at] names unknown field 'created_at'"],
+      [[['label']], "count key [label]: field 'label' must be filterable by equality (filter: true)"],
+      [[['kind', 'flag', 'size', 'owner_id']], 'count key [kind, flag, size, owner_id] has more than 3 fields'],
+      [[['kind', 'kind']], "count key [kind, kind] names 'kind' twice"],
+      [[['kind', 'flag'], ['flag', 'kind']], 'count key [flag, kind] is declared twice'],
+      [[[], []], 'count key [] is declared twice'],
+      ['status' as never, 'counts must be a list of field-name lists'],
+    ];
+    for (const [counts, message] of cases) rejects(() => counted(counts), `definition 'widget': ${message}`);
+    for (const type of ['string', 'text', 'number', 'date', 'datetime', 'string[]'] as const) {
+      rejects(
+        () => counted([['code']], {}, { code: { type, filter: true } }),
+        `definition 'widget': count key [code]: field 'code' is of type ${type}; only enum, boolean, uuid, integer fields can be counted exactly`,
+      );
+    }
+    rejects(() => counted([['kind']], { tenant: false }), "definition 'widget': counts are kept per organization: only tenant resources may declare them");
+    rejects(() => counted([['kind']], { internal: true }), "definition 'widget': counts are kept by the write pipeline, which internal and read-only resources are written around");
+    rejects(() => counted([['kind']], { readOnlyResource: true }), "definition 'widget': counts are kept by the write pipeline, which internal and read-only resources are written around");
+  });
 });
 
 describe('registry cross-checks', () => {
