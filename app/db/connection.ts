@@ -56,8 +56,8 @@ export interface Database {
 export interface CommitSignal {
   /** A value that changes when another connection commits to the table, or null when unknown. */
   version(table: string): Promise<string | null>;
-  /** Tells other connections that this one committed to the table. */
-  announce(table: string): Promise<void>;
+  /** Tells other connections that this one committed to these tables. */
+  announce(tables: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -108,8 +108,9 @@ function postgresCommits(k: Knex, url: string, schema: string): CommitSignal {
       await ready;
       return listening ? String(counts.get(table) ?? 0) : null;
     },
-    async announce(table) {
-      await k.raw('select pg_notify(?, ?)', [channel, table]);
+    async announce(tables) {
+      // One statement for all the tables of a write.
+      await k.raw(`select ${tables.map(() => 'pg_notify(?, ?)').join(', ')}`, tables.flatMap((t) => [channel, t]));
     },
     async close() {
       closed = true;

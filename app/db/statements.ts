@@ -75,9 +75,20 @@ function postgres(): Statements {
     return s;
   };
   const query = (conn: Knex, sql: string, params: readonly unknown[]) =>
-    withConnection(conn, (raw) => {
-      const { text, name } = shape(sql);
-      return raw.query({ text, name, values: params.map((v) => (v === undefined ? null : v)) }) as Promise<{ rows: Row[]; rowCount: number | null }>;
+    withConnection(conn, async (raw) => {
+      const s = shape(sql);
+      const values = params.map((v) => (v === undefined ? null : v));
+      try {
+        return (await raw.query({ text: s.text, name: s.name, values })) as { rows: Row[]; rowCount: number | null };
+      } catch (err) {
+        // A table whose columns changed since a connection prepared `select *` on it refuses the
+        // old plan ("cached plan must not change result type"): from then on, unnamed. Inside a
+        // transaction the error has already aborted it, so only a statement of its own is retried.
+        if (!s.name || (err as { code?: string }).code !== '0A000') throw err;
+        s.name = undefined;
+        if ((conn as { isTransaction?: boolean }).isTransaction) throw err;
+        return (await raw.query({ text: s.text, values })) as { rows: Row[]; rowCount: number | null };
+      }
     });
   return {
     all: async (conn, sql, params) => (await query(conn, sql, params)).rows,

@@ -13,8 +13,8 @@ import type { Database } from './connection.js';
 export interface WriteGenerations {
   /** The current generation, or null when results must not be cached. */
   current(table: string): Promise<string | null>;
-  /** Called after a write commits. */
-  bump(table: string): Promise<void>;
+  /** Called after a write commits, with every table it changed (one round trip for all). */
+  bump(...tables: string[]): Promise<void>;
 }
 
 export function makeWriteGenerations(db: Database, redis: Redis | undefined, prefix: string): WriteGenerations {
@@ -23,8 +23,9 @@ export function makeWriteGenerations(db: Database, redis: Redis | undefined, pre
       async current(table) {
         return (await redis.get(`${prefix}gen:${table}`)) ?? '0';
       },
-      async bump(table) {
-        await redis.incr(`${prefix}gen:${table}`);
+      async bump(...tables) {
+        if (tables.length === 1) await redis.incr(`${prefix}gen:${tables[0]}`);
+        else await tables.reduce((p, table) => p.incr(`${prefix}gen:${table}`), redis.pipeline()).exec();
       },
     };
   }
@@ -34,9 +35,9 @@ export function makeWriteGenerations(db: Database, redis: Redis | undefined, pre
       const external = await db.commits.version(table);
       return external === null ? null : `${local.get(table) ?? 0}:${external}`;
     },
-    async bump(table) {
-      local.set(table, (local.get(table) ?? 0) + 1);
-      await db.commits.announce(table);
+    async bump(...tables) {
+      for (const table of tables) local.set(table, (local.get(table) ?? 0) + 1);
+      await db.commits.announce(tables);
     },
   };
 }

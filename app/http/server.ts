@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import Router from '@koa/router';
-import { v7 as uuidv7 } from 'uuid';
+import { randomBytes } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import { jsonBody } from './body.js';
 import { clientErrorListener, connectListener, errorMiddleware } from './errors.js';
@@ -14,22 +14,37 @@ import { systemRouter } from './system-routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
+/**
+ * Request ids: this process's random prefix and a counter. Unique across processes without
+ * drawing random bytes for every request.
+ */
+function requestIds(): () => string {
+  const prefix = randomBytes(6).toString('base64url');
+  let n = 0;
+  return () => `${prefix}-${(++n).toString(36)}`;
+}
+
 /** Request id, structured access log (path without query string: no patient data), metrics. */
 function requestContext(rt: Runtime, metrics: ReturnType<typeof createMetrics>) {
+  const nextId = requestIds();
+  // With the access log off (LOG_LEVEL above info), no per-request child logger is made until an
+  // error needs one.
+  const accessLog = rt.logger.isLevelEnabled('info');
   return async (ctx: Context, next: Next) => {
     const started = process.hrtime.bigint();
     const incoming = ctx.get('X-Request-Id');
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : uuidv7();
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : nextId();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
-    ctx.state.log = rt.logger.child({ request_id: requestId });
+    let log: typeof rt.logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (log ??= rt.logger.child({ request_id: requestId })) });
     try {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const route = (ctx as any)._matchedRoute ?? 'unmatched';
       metrics.observe(ctx.method, String(route), ctx.status, ms);
-      ctx.state.log.info({ method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100, actor: ctx.state.principal?.actor?.id }, 'request');
+      if (accessLog) ctx.state.log.info({ method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100, actor: ctx.state.principal?.actor?.id }, 'request');
     }
   };
 }

@@ -49,8 +49,7 @@ export function newRow(def: ResolvedDefinition, ctx: OperationContext, values: R
  * data-defined schema.
  */
 export async function committed(rt: Runtime, def: ResolvedDefinition): Promise<void> {
-  await rt.generations.bump(def.table);
-  if (def.audited) await rt.generations.bump(rt.schema.registry.get('audit-event').table);
+  await (def.audited ? rt.generations.bump(def.table, rt.schema.registry.get('audit-event').table) : rt.generations.bump(def.table));
   if (rt.schemas.watches(def.name)) await rt.schemas.refresh();
 }
 
