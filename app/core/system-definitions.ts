@@ -1,3 +1,4 @@
+import { recordCountDefinition } from '../counts/definition.js';
 import { outboxEventDefinition } from '../events/definition.js';
 import { jobDefinition } from '../jobs/definition.js';
 import { defineEntity } from './define.js';
@@ -98,4 +99,4 @@ export const settingsDefinition = defineEntity({
   },
 });
 
-export const systemDefinitions: EntityDefinition[] = [organizationsDefinition, partnersDefinition, apiKeysDefinition, idempotencyKeysDefinition, settingsDefinition, outboxEventDefinition, jobDefinition];
+export const systemDefinitions: EntityDefinition[] = [organizationsDefinition, partnersDefinition, apiKeysDefinition, idempotencyKeysDefinition, settingsDefinition, outboxEventDefinition, jobDefinition, recordCountDefinition];

@@ -42,6 +42,17 @@ export interface Dialect {
   listIndexes(knex: Knex): Promise<string[]>;
   /** Serializes schema changes of several processes starting together. */
   lockSchemaChanges(trx: Knex.Transaction): Promise<void>;
+  /**
+   * Whether uuid columns compare case-insensitively (PostgreSQL's uuid type stores one canonical
+   * form; SQLite keeps the text as written and compares it exactly).
+   */
+  readonly uuidsIgnoreCase: boolean;
+  /**
+   * Holds off other connections' writes to a table until the transaction ends, so that it can
+   * read the table and write what follows from it without a write slipping in between. SQLite
+   * needs nothing: its one writer is whichever transaction wrote first.
+   */
+  lockTableAgainstWrites(trx: Knex.Transaction, table: string): Promise<void>;
 }
 
 const rows = (result: any): { name: string }[] => (Array.isArray(result) ? result : result.rows);
@@ -79,6 +90,8 @@ const sqlite: Dialect = {
   listColumns: async (knex, table) => rows(await knex.raw(`select name from pragma_table_info(?)`, [table])).map((r) => r.name),
   listIndexes: async (knex) => rows(await knex.raw(`select name from sqlite_master where type = 'index'`)).map((r) => r.name),
   lockSchemaChanges: async () => {},
+  uuidsIgnoreCase: false,
+  lockTableAgainstWrites: async () => {},
 };
 
 const postgres: Dialect = {
@@ -119,6 +132,12 @@ const postgres: Dialect = {
   listIndexes: async (knex) => rows(await knex.raw(`select indexname as name from pg_indexes where schemaname = current_schema()`)).map((r) => r.name),
   lockSchemaChanges: async (trx) => {
     await trx.raw('select pg_advisory_xact_lock(727274)');
+  },
+  uuidsIgnoreCase: true,
+  // SHARE conflicts with the ROW EXCLUSIVE lock every insert, update and delete takes, and waits
+  // for the transactions already holding one to end.
+  lockTableAgainstWrites: async (trx, table) => {
+    await trx.raw(`lock table ${q(table)} in share mode`);
   },
 };
 
