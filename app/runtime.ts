@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { AuditWriter } from './audit/audit-writer.js';
 import type { Config } from './core/config.js';
+import { backfillCounts } from './counts/backfill.js';
 import type { PluginDefinition } from './core/plugin.js';
 import { loggableError } from './core/loggable-error.js';
 import { loadDefinitionDirs, Registry } from './core/registry.js';
@@ -86,6 +87,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     // Data-defined schema is read from tables that exist only once synced.
     const definitions = options.sync === false ? declared : await builder.definitions();
     const first = await builder.build(0, definitions, { requireNoDdl: options.sync !== false });
+    if (options.sync !== false) {
+      // Once the tables exist, and before any write: counts of keys declared or changed since
+      // the last start are recomputed from the rows.
+      const recounted = await backfillCounts(db, first.registry.all());
+      if (recounted.length) logger.info({ tables: recounted }, 'record counts rebuilt');
+    }
     const redisPrefix = options.redisPrefix ?? 'emr:';
     const generations = makeWriteGenerations(db, redis, redisPrefix);
     const schemas = new SchemaHolder(first, definitionFingerprint(definitions), builder, kernel, generations, logger);

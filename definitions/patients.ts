@@ -232,6 +232,8 @@ export default defineEntity({
     },
   },
   indexes: [{ columns: ['status', 'last_name'] }, { columns: ['last_name'] }, { columns: ['date_of_birth'] }],
+  // Exact totals of the common list filters, kept in each write's transaction (README: count keys).
+  counts: [[], ['status'], ['gender'], ['status', 'gender']],
   admin: {
     group: 'Patients',
     icon: 'User',

@@ -2,6 +2,7 @@ import { assertCan } from '../auth/ability.js';
 import { diffRecords } from '../audit/audit-writer.js';
 import { AppError, validationError, type ErrorDetail } from '../core/errors.js';
 import { HOOK_NAMES } from '../core/plugin.js';
+import { recordCountChanges } from '../counts/maintain.js';
 import { newEvent } from '../events/outbox.js';
 import type { Runtime } from '../runtime.js';
 import { createRecord } from './create.js';
@@ -77,6 +78,7 @@ export async function bulkCreateRecords(rt: Runtime, args: BulkCreateArgs): Prom
       const referenced = refFields.length ? chunk.filter((c) => refFields.some((n) => c.row[n])) : [];
       for (const c of referenced) await assertReferences(s, def, c.row, trx);
       await insertRows(rt.db.statements, trx, def.table, chunk.map((c) => codec.toDb(c.row)));
+      await recordCountChanges(trx, rt, def, ctx.org?.id, chunk.map((c) => ({ before: null, after: c.row })));
       await rt.audit.writeMany(trx, ctx, def, 'create', chunk.map((c) => ({ id: c.row.id as string, changes: diffRecords(def, null, c.row) })));
       const type = `${def.name}.created`;
       const events = rt.kernel.isSubscribed(type) ? chunk.map((c) => newEvent(ctx, def, c.row, type, {})) : [];

@@ -1,10 +1,12 @@
-import { assertCan, canReadField } from '../auth/ability.js';
+import { assertCan, canReadField, rowConditions } from '../auth/ability.js';
 import { AppError } from '../core/errors.js';
+import type { ResolvedDefinition } from '../core/types.js';
+import { countLookup, readCount } from '../counts/read.js';
 import type { Runtime } from '../runtime.js';
 import { encodeCursor } from './cursor.js';
-import { compileListQuery } from './list-query.js';
+import { compileListQuery, type ListQuery } from './list-query.js';
 import { applyFilters, applyKeyset, applySearch, applySort } from './query-builder.js';
-import { addComputed, assertParent, baseQuery, embedRelations, presenter, type Row } from './records.js';
+import { addComputed, assertParent, baseQuery, connection, embedRelations, presenter, type Row, type Scope } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 
 export interface ListArgs extends ResourceArgs {
@@ -21,10 +23,27 @@ export interface ListResult {
 }
 
 /**
+ * The total of a list from the definition's count keys, kept exact in every write's transaction,
+ * or undefined when they cannot answer it: only for the live records of one organization with
+ * equality filters on exactly one key's fields, no search, no parent and no row condition of the
+ * caller's but the organization's. Read on the scope's connection, so inside a caller's
+ * transaction it includes that transaction's own writes, as a count of the rows would.
+ */
+async function totalFromCountKeys(s: Scope, def: ResolvedDefinition, q: ListQuery, parentId: string | undefined): Promise<number | undefined> {
+  if (!def.counts?.length || q.search !== undefined || q.includeArchived || parentId !== undefined || !s.ctx.org) return undefined;
+  const orgId = s.ctx.org.id;
+  const conditions = rowConditions(s.ctx.ability, 'read', def);
+  if (!conditions || Object.entries(conditions).some(([column, values]) => column !== 'org_id' || !values.includes(orgId))) return undefined;
+  const lookup = countLookup(def, q.filters, s.rt.db.dialect.uuidsIgnoreCase);
+  return lookup ? readCount(s.rt.db.statements, connection(s), def.table, orgId, lookup) : undefined;
+}
+
+/**
  * Lists records: filters, search, sort, offset or keyset paging, relations embedded in batches.
- * The exact total and the decoded page are cached per write generation of the table, so repeated
- * requests over an unchanged table neither recount nor re-read, and any committed write
- * invalidates both. Permissions, field selection and read audit still apply on every request.
+ * A total that the definition's count keys hold is read from them; other totals and the decoded
+ * page are cached per write generation of the table, so repeated requests over an unchanged
+ * table neither recount nor re-read, and any committed write invalidates both. Permissions,
+ * field selection and read audit still apply on every request.
  */
 export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResult> {
   const { s, def } = openScope(rt, args);
@@ -57,8 +76,11 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   const generation = ctx.transaction ? null : await rt.generations.current(def.table);
   let total: number | undefined;
   if (q.count) {
-    const countQuery = qb.clone().count({ n: '*' }).first();
-    total = await rt.counts.through(def.table, generation, countQuery, async () => Number((await countQuery).n));
+    total = await totalFromCountKeys(s, def, q, args.parentId);
+    if (total === undefined) {
+      const countQuery = qb.clone().count({ n: '*' }).first();
+      total = await rt.counts.through(def.table, generation, countQuery, async () => Number((await countQuery).n));
+    }
   }
 
   if (q.after) applyKeyset(qb, q.sort, q.after, codec);

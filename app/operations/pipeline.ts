@@ -4,6 +4,7 @@ import { diffRecords } from '../audit/audit-writer.js';
 import { validationError } from '../core/errors.js';
 import type { HookName, Row, WriteOperation, WriteState } from '../core/plugin.js';
 import type { ResolvedDefinition } from '../core/types.js';
+import { recordCountChanges } from '../counts/maintain.js';
 import type { OutboxEvent } from '../events/outbox.js';
 import { newEvent } from '../events/outbox.js';
 import { versionConflict } from './errors.js';
@@ -119,6 +120,7 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
     await assertReferences(s, def, state.data, trx);
     const record = await spec.write(state, trx);
     if (record) {
+      await recordCountChanges(trx, rt, def, ctx.org?.id, [{ before: state.current, after: record }]);
       changed = true;
       state.record = record;
       const changes = diffRecords(def, state.current, record);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { countSignature } from '../counts/keys.js';
 import { Registry } from '../core/registry.js';
 import type { DefinitionValidators, RecordCodec, SchemaGeneration } from '../core/schema-generation.js';
 import type { EntityDefinition, ResolvedDefinition } from '../core/types.js';
@@ -20,6 +21,8 @@ export class GenerationBuilder {
   private readonly resolved = new WeakMap<EntityDefinition, ResolvedDefinition>();
   private readonly compiled = new WeakMap<ResolvedDefinition, { validators: DefinitionValidators; codec: RecordCodec }>();
   private readonly actionInputs = new Map<string, (input: Record<string, unknown>) => Record<string, unknown>>();
+  /** Each definition's count keys as of the first generation: counts are rebuilt only at start. */
+  private countKeys: Map<string, string> | undefined;
 
   constructor(
     private readonly base: readonly EntityDefinition[],
@@ -43,6 +46,16 @@ export class GenerationBuilder {
     if (options.requireNoDdl) {
       const steps = (await planSchemaSync(this.db, registry.all())).filter((s) => s.kind !== 'create_index');
       if (steps.length) throw new SchemaChangeRefused(`a data-defined schema change may not alter tables (${steps.map((s) => `${s.kind} ${s.table}.${s.name}`).join(', ')})`);
+    }
+    const countKeys = new Map(registry.all().map((d) => [d.name, countSignature(d)]));
+    if (this.countKeys) {
+      // Stored counts follow the keys they were built for; new keys would need a recount of the
+      // table, which only the start does (with writes held off).
+      const none = countSignature({});
+      const changed = [...countKeys].filter(([name, sig]) => sig !== (this.countKeys!.get(name) ?? none)).map(([name]) => name);
+      if (changed.length) throw new SchemaChangeRefused(`a data-defined schema change may not change count keys (${changed.join(', ')}); they change at a restart`);
+    } else {
+      this.countKeys = countKeys;
     }
     for (const action of this.kernel.allActions()) {
       if (!registry.has(action.resource)) throw new Error(`action '${action.name}' belongs to unknown resource '${action.resource}'`);
