@@ -5,7 +5,7 @@ export type SqliteDriver = 'better-sqlite3' | 'sqlite3';
 export interface Config {
   port: number;
   host: string;
-  database: { kind: 'sqlite'; file: string; driver: SqliteDriver } | { kind: 'postgres'; url: string; schema?: string };
+  database: { kind: 'sqlite'; file: string; driver: SqliteDriver; cacheMb?: number } | { kind: 'postgres'; url: string; schema?: string };
   redisUrl?: string;
   logLevel: string;
   rateLimitPerMinute: number;
@@ -69,7 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
     if (!file) problems.push(`DATABASE_URL 'sqlite:' needs a file path, e.g. sqlite:./data/emr.sqlite`);
-    database = { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(file), driver };
+    database = { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(file), driver, cacheMb: int(env, 'SQLITE_CACHE_MB', 32, 2, 4096, problems) };
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     database = { kind: 'postgres', url, schema: env.DATABASE_SCHEMA || undefined };
   } else {

@@ -5,6 +5,7 @@ import { runWrite } from './pipeline.js';
 import type { Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 import { duplicateError, updateRow } from './write-helpers.js';
+import { copyRow } from '../db/codec.js';
 
 export interface ActionArgs extends ResourceArgs {
   action: string;
@@ -32,7 +33,7 @@ export async function runAction(rt: Runtime, args: ActionArgs): Promise<unknown>
       ability: abilityFor(action),
       def,
       input: args.body,
-      validate: (input) => check({ ...input }),
+      validate: (input) => check(copyRow(input)),
       parentId: args.parentId,
       id: args.id,
       event: 'updated',
@@ -43,7 +44,7 @@ export async function runAction(rt: Runtime, args: ActionArgs): Promise<unknown>
         const current = state.current;
         const changes = outcome.changes;
         const now = new Date().toISOString();
-        const next: Row = { ...current, ...changes, updated_at: now };
+        const next: Row = copyRow(current, changes, { updated_at: now });
         const set: Row = { ...codec.toDb(changes), updated_at: now };
         if (def.versioned) {
           next.version = (current.version as number) + 1;

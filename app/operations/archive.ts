@@ -4,6 +4,7 @@ import { runWrite } from './pipeline.js';
 import type { Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 import { updateRow } from './write-helpers.js';
+import { copyRow } from '../db/codec.js';
 
 export interface RecordArgs extends ResourceArgs {
   id: string;
@@ -28,7 +29,7 @@ async function setArchived(rt: Runtime, args: RecordArgs, archived: boolean): Pr
         throw new AppError('unprocessable', `${def.name.replace(/-/g, ' ')} is not archived`, [{ path: '/path/id', message: 'is not archived' }]);
       }
       const now = new Date().toISOString();
-      const next: Row = { ...current, deleted_at: archived ? now : null, updated_at: now };
+      const next: Row = copyRow(current, { deleted_at: archived ? now : null, updated_at: now });
       const set: Row = { deleted_at: next.deleted_at, updated_at: now };
       if (def.versioned) {
         next.version = (current.version as number) + 1;

@@ -10,8 +10,9 @@ import { assertChangeableFields } from './field-rules.js';
 import { assertReferences, type Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 import { committed, duplicateError, newRow } from './write-helpers.js';
-
 import { insertRows } from '../db/statements.js';
+import { copyRow } from '../db/codec.js';
+
 export interface BulkCreateArgs extends ResourceArgs {
   items: Row[];
   chunkSize?: number;
@@ -61,14 +62,14 @@ export async function bulkCreateRecords(rt: Runtime, args: BulkCreateArgs): Prom
     }
     return summarize(args.items.length, results);
   }
-  const valid: { index: number; row: Row }[] = [];
   const refFields = Object.entries(def.fields).filter(([, f]) => f.ref).map(([n]) => n);
   const now = new Date().toISOString();
+  const valid: { index: number; row: Row }[] = [];
   args.items.forEach((item, index) => {
     try {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) throw validationError([{ path: `/body/${index}`, message: 'must be a JSON object' }]);
       assertChangeableFields(rt, def, item);
-      valid.push({ index, row: newRow(def, ctx, validator.create({ ...item }), args.parentId, now) });
+      valid.push({ index, row: newRow(def, ctx, validator.create(copyRow(item)), args.parentId, now) });
     } catch (err) {
       results.push({ index, status: 'failed', error: failure(err) });
     }

@@ -5,6 +5,7 @@ import { runWrite } from './pipeline.js';
 import type { Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 import { duplicateError, insertRow, newRow } from './write-helpers.js';
+import { copyRow } from '../db/codec.js';
 
 export interface CreateArgs extends ResourceArgs {
   body: Row;
@@ -26,7 +27,7 @@ export async function createRecord(rt: Runtime, args: CreateArgs): Promise<Row> 
       fieldAccess: 'create',
       validate: (input) => {
         assertChangeableFields(rt, def, input);
-        return validators.create({ ...input });
+        return validators.create(copyRow(input));
       },
       parentId: args.parentId,
       event: 'created',

@@ -7,6 +7,7 @@ import { runWrite } from './pipeline.js';
 import { loadRow, type Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 import { duplicateError, updateRow } from './write-helpers.js';
+import { copyRow } from '../db/codec.js';
 
 
 export interface UpdateArgs extends ResourceArgs {
@@ -36,7 +37,7 @@ export async function updateRecord(rt: Runtime, args: UpdateArgs): Promise<Row> 
       fieldAccess: 'update',
       validate: (input) => {
         assertChangeableFields(rt, def, input);
-        const values = validators.update({ ...input });
+        const values = validators.update(copyRow(input));
         baseVersion = values.base_version as number | undefined;
         delete values.base_version;
         if (args.ifMatch !== undefined) {
@@ -65,7 +66,7 @@ export async function updateRecord(rt: Runtime, args: UpdateArgs): Promise<Row> 
         const current = state.current!;
         const changes = state.data;
         if (!Object.keys(changes).length) return null;
-        const next: Row = { ...current, ...changes, updated_at: new Date().toISOString() };
+        const next: Row = copyRow(current, changes, { updated_at: new Date().toISOString() });
         const set: Row = { ...codec.toDb(changes), updated_at: next.updated_at };
         let expected: number | undefined;
         if (def.versioned) {

@@ -255,6 +255,18 @@ describe('operations called directly answer as HTTP does', () => {
       await createBoth({ last_name: 'B' }, bad(['/body/first_name']));
     });
 
+    it('an own __proto__ key, as JSON.parse makes it, is refused and changes no prototype', async () => {
+      const body = JSON.parse('{"first_name":"A","last_name":"B","__proto__":{"polluted":true}}');
+      try {
+        await createRecord(s.rt, { resource: 'patient', ctx: all, body });
+        expect.fail('created');
+      } catch (err) {
+        expect((err as AppError).code).to.equal('validation_error');
+        expect((err as AppError).details?.map((d) => d.path)).to.deep.equal(['/body/__proto__']);
+      }
+      expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+    });
+
     it('a value of the wrong type', async () => {
       await createBoth({ first_name: 5, last_name: 'B' }, bad(['/body/first_name']));
       await createBoth({ first_name: 'A', last_name: 'B', receives_sms: 'yes' }, bad(['/body/receives_sms']));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { defineEntity, resolveDefinition } from '../../app/core/define.js';
-import { makeCodec } from '../../app/db/codec.js';
+import { copyRow, makeCodec } from '../../app/db/codec.js';
 import { DIALECTS } from '../../app/db/dialect.js';
 
 const def = resolveDefinition(
@@ -87,5 +87,23 @@ describe('record codecs', () => {
         expect(codec.scalarToDb('name', 'true')).to.equal('true');
       });
     }
+  });
+
+  describe('copyRow', () => {
+    it('copies own keys, lays the extras over them in order, and leaves the source untouched', () => {
+      const row = { a: 1, b: { nested: true }, c: null };
+      const copy = copyRow(row, { b: 2 }, { d: 'x' });
+      expect(copy).to.deep.equal({ a: 1, b: 2, c: null, d: 'x' });
+      expect(row).to.deep.equal({ a: 1, b: { nested: true }, c: null });
+      expect(Object.keys(copy)).to.deep.equal(['a', 'b', 'c', 'd']);
+    });
+
+    it('keeps an own __proto__ key a key instead of setting the prototype', () => {
+      const parsed = JSON.parse('{"x":1,"__proto__":{"polluted":true}}');
+      const copy = copyRow(parsed);
+      expect(Object.getPrototypeOf(copy)).to.equal(Object.prototype);
+      expect(Object.keys(copy)).to.deep.equal(['x', '__proto__']);
+      expect((copy as { polluted?: unknown }).polluted).to.equal(undefined);
+    });
   });
 });
