@@ -377,32 +377,36 @@ describe('count keys: the status-transition action, and a write refused after it
 describe('count keys of a definition that drops them, or a data-defined schema that changes them', () => {
   const tally = (counts?: string[][]): EntityDefinition => defineEntity({
     name: 'tally', path: 'tallies', table: 'tallies', scope: 'tallies', tenant: true,
-    fields: { colour: { type: 'enum', values: ['red', 'blue'], filter: true }, label: { type: 'string' } },
+    fields: { colour: { type: 'enum', values: ['red', 'blue'], filter: true }, size: { type: 'integer', filter: true }, label: { type: 'string' } },
     ...(counts ? { counts } : {}),
   });
 
   it('clears the counts of keys no longer declared, so that keys declared again are recounted', async () => {
-    const s = await startTestServer({ extraDefinitions: [tally([['colour']])] });
+    // [] is summed from [colour]'s grouping; [size] takes a scan of its own.
+    const keys = [[], ['colour'], ['size']];
+    const s = await startTestServer({ extraDefinitions: [tally(keys)] });
     try {
       const org = await s.createOrg();
       const ctx = systemContext(s.rt, org);
       const knex = s.rt.db.knex;
       const start = (definition: EntityDefinition) => createRuntime(s.rt.config, { extraDefinitions: [definition], redisPrefix: s.rt.redisPrefix, logger: pino({ level: 'silent' }), background: false });
-      for (const colour of ['red', 'red', 'blue']) await createRecord(s.rt, { resource: 'tally', ctx, body: { colour } });
-      await expectCountsExact(knex, org.id, 'tallies', [['colour']]);
+      for (const [colour, size] of [['red', 1], ['red', 2], ['blue', 2]] as const) await createRecord(s.rt, { resource: 'tally', ctx, body: { colour, size } });
+      await expectCountsExact(knex, org.id, 'tallies', keys);
 
       const without = await start(tally());
       try {
         expect(await knex('record_counts').where({ table_name: 'tallies' }).count({ n: '*' }).first().then((r) => Number(r!.n))).to.equal(0);
         // Written while nothing keeps the counts.
-        await createRecord(without, { resource: 'tally', ctx: systemContext(without, org), body: { colour: 'blue' } });
+        await createRecord(without, { resource: 'tally', ctx: systemContext(without, org), body: { colour: 'blue', size: 3 } });
       } finally {
         await without.close();
       }
-      const again = await start(tally([['colour']]));
+      const again = await start(tally(keys));
       await again.close();
-      await expectCountsExact(knex, org.id, 'tallies', [['colour']]);
+      await expectCountsExact(knex, org.id, 'tallies', keys);
       expect(await storedCounts(knex, 'tallies', org.id, ['colour'])).to.deep.equal({ '["red"]': 2, '["blue"]': 2 });
+      expect(await storedCounts(knex, 'tallies', org.id, ['size'])).to.deep.equal({ '[1]': 1, '[2]': 2, '[3]': 1 });
+      expect(await storedCounts(knex, 'tallies', org.id, [])).to.deep.equal({ '[]': 4 });
     } finally {
       await s.close();
     }
