@@ -3,7 +3,9 @@
 // 1. Standard phase: seeds BENCH_PATIENTS patients into a fresh SQLite file through the engine's
 //    bulk path (bulkCreateRecords), starts the engine (compiled, as `npm start` runs it) and the
 //    lean baseline (bench/bare-server.ts: Koa + better-sqlite3 prepared statements) on it, each in
-//    a child process, and drives them from this process with autocannon.
+//    a child process, and drives them from this process with autocannon. With
+//    BENCH_DATABASE_URL, the same patients are also seeded into a fresh PostgreSQL database and
+//    the engine on PostgreSQL joins the patient cases as a third arm.
 // 2. Large phase: a fresh SQLite file with BENCH_LARGE_PATIENTS patients (seeded in slices of
 //    10,000); the read-only list with its total and the mixed workload, engine against baseline.
 // 3. The report: bench/results/latest.md (and the raw numbers in latest.json), also printed.
@@ -11,8 +13,8 @@
 // Every case runs BENCH_ROUNDS rounds; within a round each case runs on each arm in turn, the
 // order rotating from round to round (engine, bare · bare, engine · …), each run a warm-up and a
 // measurement: req/s, p50, p99, the server's CPU ms per response (/proc/<pid>/stat), and the CPU
-// the rest of the machine used meanwhile (/proc/stat minus this process and its servers). A
-// round disturbed by other processes is left out of the medians. After
+// the rest of the machine used meanwhile (/proc/stat minus this process, its servers and their
+// database processes). A round disturbed by other processes is left out of the medians. After
 // every round of the mixed workload each of its list and search totals is checked against a
 // count(*) run on the database directly.
 //
@@ -25,6 +27,11 @@
 //   BENCH_CONNECTIONS     concurrent connections (default 10)
 //   BENCH_DISTURBED_CPU   CPU of other processes, in % of one core, above which a measurement
 //                         is disturbed (default 15)
+//   BENCH_DATABASE_URL    a PostgreSQL server (postgres://user@host:5432/db): the PostgreSQL arm
+//                         runs in a database of its own created there (emr_bench_<pid>, through
+//                         the server's `postgres` database) and dropped at the end
+//   BENCH_REDIS_URL       Redis for the engine on PostgreSQL (keys under emr-bench-<pid>:,
+//                         deleted at the end)
 //   BENCH_CASES           only these cases, comma-separated: get, list, search, mixed, post,
 //                         patch, post-hooked, patch-hooked
 //   BENCH_TMPDIR          where the SQLite files go (default the system's temporary directory)
@@ -37,15 +44,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { patientRows } from '../seeds/generators.js';
 import { listCase, standardCases, type Arm, type ArmData, type ArmKey, type BenchCase, type Workload } from './lib/cases.js';
-import { sqliteProbe, type DbProbe } from './lib/db-probe.js';
+import { postgresProbe, sqliteProbe, type DbProbe } from './lib/db-probe.js';
 import type { Accounting } from './lib/measure.js';
 import { mixedCase } from './lib/mixed.js';
-import { memoryOf } from './lib/proc.js';
+import { commOf, memoryOf } from './lib/proc.js';
 import { atCleanup, buildServers, cleanupAll, handleSignals, interrupted, log, ROOT, runningServers, startServer, stopServer, type Server } from './lib/processes.js';
 import { rawResults, renderReport, type PhaseResult, type RssRow, type SeedingRow } from './lib/report.js';
 import { runRounds } from './lib/rounds.js';
 import { ORG, seed, type Seeded } from './lib/seed.js';
-import { commandLine, readSettings } from './lib/settings.js';
+import { benchRedisPrefix, createBenchDatabase, localRedisPid } from './lib/services.js';
+import { commandLine, readSettings, redact } from './lib/settings.js';
 
 const s = readSettings();
 if (s.largePatients > 0 && s.largePatients < 1000) throw new Error('BENCH_LARGE_PATIENTS must be 0 or at least 1000');
@@ -68,7 +76,16 @@ async function start(name: string, script: string, env: Record<string, string>):
   return server;
 }
 
-const accounting: Accounting = { servers: runningServers };
+function accounting(pg?: { probe: DbProbe; redisPid?: number }): Accounting {
+  return {
+    servers: runningServers,
+    async helpers() {
+      if (!pg) return [];
+      const backends = (await pg.probe.backendPids()).filter((pid) => commOf(pid) === 'postgres');
+      return pg.redisPid ? [...backends, pg.redisPid] : backends;
+    },
+  };
+}
 
 async function main() {
   handleSignals();
@@ -100,9 +117,24 @@ async function main() {
     atCleanup('close the SQLite probe', () => probe.close());
     versions.push(`SQLite ${await probe.version()} (better-sqlite3, WAL)`);
 
+    let pg: { url: string; seeded: Seeded; probe: DbProbe; redisPrefix?: string; redisPid?: number } | undefined;
+    if (s.databaseUrl) {
+      const url = await createBenchDatabase(s.databaseUrl);
+      const redisPrefix = s.redisUrl ? benchRedisPrefix(s.redisUrl) : undefined;
+      const pgSeeded = await seed({ databaseUrl: url, redisUrl: s.redisUrl, redisPrefix }, s.patients, { notes: false, label: 'PostgreSQL' });
+      seeding.push(seedRow(`PostgreSQL, ${s.patients.toLocaleString('en-US')} patients`, pgSeeded));
+      const pgProbe = postgresProbe(url, pgSeeded.orgId);
+      atCleanup('close the PostgreSQL probe', () => pgProbe.close());
+      const redisPid = s.redisUrl ? await localRedisPid(s.redisUrl) : undefined;
+      pg = { url, seeded: pgSeeded, probe: pgProbe, redisPrefix, redisPid };
+      versions.push(`PostgreSQL ${await pgProbe.version()} ${s.redisUrl ? `with Redis (${redact(s.redisUrl)})` : 'without Redis'}`);
+      notes.push(`The engine on PostgreSQL ran in a fresh database (emr_bench_${process.pid} on ${redact(s.databaseUrl)}) seeded with the same patients; ${s.redisUrl ? `with Redis${redisPid ? '' : ' (not on this machine: its CPU is not counted)'}` : 'without Redis (other processes\' commits reach its caches by NOTIFY)'}. PostgreSQL's own background processes (WAL writer, checkpointer, autovacuum) serve the whole server and count as other processes in the disturbance check.`);
+    }
+
     const engine = await start('engine', build.engine, { DATABASE_URL: `sqlite:${file}`, REDIS_URL: '' });
     const bare = await start('bare', build.bare, { BENCH_DB: file, BENCH_ORG: ORG });
-    const rssStart = memoryOf(engine.pid).rss;
+    const pgServer = pg ? await start('engine-pg', build.engine, { DATABASE_URL: pg.url, REDIS_URL: s.redisUrl ?? '', BENCH_REDIS_PREFIX: pg.redisPrefix ?? '' }) : undefined;
+    const rssStart = { engine: memoryOf(engine.pid).rss, pg: pgServer ? memoryOf(pgServer.pid).rss : 0 };
 
     const [engineData, bareData] = await armData(probe, 2, true);
     const arms: Partial<Record<ArmKey, Arm>> = {
@@ -110,15 +142,17 @@ async function main() {
       bare: { key: 'bare', server: bare, prefix: '', auth: {}, data: bareData },
       unhooked: { key: 'unhooked', server: engine, prefix: prefixOf, auth: auth(seeded), data: engineData },
     };
+    if (pg && pgServer) arms.pg = { key: 'pg', server: pgServer, prefix: prefixOf, auth: auth(pg.seeded), data: (await armData(pg.probe, 1, false))[0] };
     const prefixes = await searchPrefixes(probe);
-    const w: Workload = { prefixes, postBodies };
+    const w: Workload = { prefixes, postBodies, pg: !!pg };
     // Reads first, then the mixed workload, then the writes (which grow the table).
     const [get, list, search, ...writes] = standardCases(w);
-    const cases: BenchCase[] = [get, list, search, mixedCase(w, ['engine', 'bare']), ...writes].filter((c) => wanted(c.key));
-    const runs = await runRounds(short(s.patients), cases, arms, s, accounting);
+    const cases: BenchCase[] = [get, list, search, mixedCase(w, pg ? ['engine', 'bare', 'pg'] : ['engine', 'bare']), ...writes].filter((c) => wanted(c.key));
+    const runs = await runRounds(short(s.patients), cases, arms, s, accounting(pg));
     phases.push({ name: 'standard', patients: s.patients, runs, prefixes });
-    engineRss(`engine on SQLite, ${short(s.patients)} patients`, engine, rssStart);
-    for (const server of [engine, bare]) await stopServer(server);
+    engineRss(`engine on SQLite, ${short(s.patients)} patients`, engine, rssStart.engine);
+    if (pgServer) engineRss(`engine on PostgreSQL, ${short(s.patients)} patients`, pgServer, rssStart.pg);
+    for (const server of [engine, bare, pgServer]) if (server) await stopServer(server);
   }
 
   // --- Large phase ------------------------------------------------------------------------
@@ -137,9 +171,9 @@ async function main() {
       bare: { key: 'bare', server: bare, prefix: '', auth: {}, data: bareData },
     };
     const prefixes = await searchPrefixes(probe);
-    const w: Workload = { prefixes, postBodies };
+    const w: Workload = { prefixes, postBodies, pg: false };
     const cases = [listCase(['engine', 'bare']), mixedCase(w, ['engine', 'bare'], MIXED_P99_TARGET)].filter((c) => wanted(c.key));
-    const runs = await runRounds(short(s.largePatients), cases, arms, s, accounting);
+    const runs = await runRounds(short(s.largePatients), cases, arms, s, accounting());
     phases.push({ name: 'large', patients: s.largePatients, runs, prefixes });
     engineRss(`engine on SQLite, ${short(s.largePatients)} patients`, engine, rssStart);
     for (const server of [engine, bare]) await stopServer(server);

@@ -9,10 +9,10 @@ import type { Server } from './processes.js';
 import { pick } from './stats.js';
 
 /**
- * engine: the engine on SQLite; bare: the lean baseline on the same file; unhooked: the engine
- * writing a twin resource without hook and subscriber.
+ * engine: the engine on SQLite; bare: the lean baseline on the same file; pg: the engine on
+ * PostgreSQL; unhooked: the engine writing a twin resource without hook and subscriber.
  */
-export type ArmKey = 'engine' | 'bare' | 'unhooked';
+export type ArmKey = 'engine' | 'bare' | 'pg' | 'unhooked';
 
 export interface ArmData {
   probe: DbProbe;
@@ -40,7 +40,7 @@ export interface Summary extends Omit<Measurement, 'statuses' | 'disturbed' | 'k
 
 export interface Target {
   text: string;
-  /** `engine` is the case's first arm, `base` its baseline. */
+  /** `engine` is the case's first arm, `base` its baseline (or the SQLite engine for pg). */
   met(engine: Summary, base: Summary): boolean;
 }
 
@@ -61,10 +61,12 @@ export interface Workload {
   prefixes: string[];
   /** Bodies POSTed (each with a chart number of its own). */
   postBodies: PatientBody[];
+  /** Whether a PostgreSQL arm runs in this phase. */
+  pg: boolean;
 }
 
 export const JSON_TYPE = { 'content-type': 'application/json' };
-const TAGS: Record<ArmKey, string> = { engine: 'EP', bare: 'BP', unhooked: 'UP' };
+const TAGS: Record<ArmKey, string> = { engine: 'EP', bare: 'BP', pg: 'PP', unhooked: 'UP' };
 /** Chart numbers are unique across every POST of the run. */
 let posted = 0;
 
@@ -133,7 +135,7 @@ const ratio = (min: number) => (e: Summary, b: Summary) => e.rps >= min * b.rps;
 
 /** The cases run at the standard size, in their order within a round: reads, then writes. */
 export function standardCases(w: Workload): BenchCase[] {
-  const sqlArms: ArmKey[] = ['engine', 'bare'];
+  const sqlArms: ArmKey[] = w.pg ? ['engine', 'bare', 'pg'] : ['engine', 'bare'];
   const notePath = (arm: Arm) => `${arm.prefix}/${arm.key === 'unhooked' ? 'bench-plain-notes' : 'bench-notes'}`;
   return [
     {

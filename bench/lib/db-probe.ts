@@ -2,13 +2,14 @@
 // than through them: sample ids, current versions, the most common name prefixes, and the
 // reference counts that the engine's totals are checked against.
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import patientDefinition from '../../definitions/patients.js';
 
 /** Equality filters on patient columns, as in `?status=active&gender=male`. */
 export type Filters = Record<string, string>;
 
 export interface DbProbe {
-  readonly kind: 'sqlite';
+  readonly kind: 'sqlite' | 'postgres';
   /** Live patients of the organization. */
   patientCount(): Promise<number>;
   randomPatientIds(n: number): Promise<string[]>;
@@ -20,8 +21,10 @@ export interface DbProbe {
   count(filters: Filters): Promise<number>;
   /** Live patients matching `?search=` as the patient definition declares it (see searchCondition). */
   countSearch(search: string): Promise<number>;
-  /** The database's version. */
+  /** The database server's version. */
   version(): Promise<string>;
+  /** PostgreSQL server processes serving this database (their CPU is the benchmark's own). */
+  backendPids(): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -92,8 +95,56 @@ export function sqliteProbe(file: string, orgId: string): DbProbe {
     async version() {
       return db.prepare('select sqlite_version()').pluck().get() as string;
     },
+    async backendPids() {
+      return [];
+    },
     async close() {
       db.close();
     },
+  };
+}
+
+export function postgresProbe(url: string, orgId: string): DbProbe {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const live = 'org_id = $1 and deleted_at is null';
+  const rows = async <T>(sql: string, params: unknown[]) => (await pool.query(sql, params)).rows as T[];
+  const one = async (sql: string, params: unknown[]) => Number(Object.values((await rows<Record<string, unknown>>(sql, params))[0])[0]);
+  /** `?` placeholders as $2, $3, … (org_id is $1). */
+  const numbered = (sql: string) => {
+    let i = 1;
+    return sql.replace(/\?/g, () => `$${++i}`);
+  };
+  return {
+    kind: 'postgres',
+    patientCount: () => one(`select count(*) from patients where ${live}`, [orgId]),
+    async randomPatientIds(n) {
+      return (await rows<{ id: string }>(`select id from patients where ${live} order by random() limit $2`, [orgId, n])).map((r) => r.id);
+    },
+    async ids(table) {
+      return (await rows<{ id: string }>(`select id from ${ident(table)}`, [])).map((r) => r.id);
+    },
+    async versions(table, ids) {
+      const found = await rows<{ id: string; version: number }>(`select id, version from ${ident(table)} where id = any($1::uuid[])`, [ids]);
+      return new Map(found.map((r) => [r.id, Number(r.version)]));
+    },
+    async commonPrefixes(length, take) {
+      return (await rows<{ p: string }>(`select substr(last_name, 1, $2) as p from patients where ${live} group by p having length(substr(last_name, 1, $2)) = $2 order by count(*) desc, p limit $3`, [orgId, length, take])).map((r) => r.p);
+    },
+    count(filters) {
+      const where = [live, ...Object.keys(filters).map((f) => `${ident(f)} = ?`)].join(' and ');
+      return one(numbered(`select count(*) from patients where ${where}`), [orgId, ...Object.values(filters)]);
+    },
+    countSearch(search) {
+      const cond = searchCondition(search, (c) => `lower(${c})`, (p) => p.toLowerCase());
+      return one(numbered(`select count(*) from patients where ${live} and ${cond.sql}`), [orgId, ...cond.params]);
+    },
+    async version() {
+      return (await rows<{ server_version: string }>('show server_version', []))[0].server_version;
+    },
+    async backendPids() {
+      const found = await rows<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()', []);
+      return found.map((r) => r.pid);
+    },
+    close: () => pool.end(),
   };
 }

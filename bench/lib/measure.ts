@@ -1,6 +1,6 @@
 // One load run against one server, with what it cost: autocannon's throughput and latency, the
-// server's CPU per response (from /proc, far less load-dependent than req/s), and how busy the
-// rest of the machine was.
+// server's CPU per response (from /proc, far less load-dependent than req/s), the CPU of the
+// database and Redis processes working for it, and how busy the rest of the machine was.
 import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
 import { cpuBetween, cpuSnapshot, machineBusyMs, selfCpuMs } from './proc.js';
 
@@ -28,9 +28,11 @@ export interface Measurement {
   statuses: string;
   /** CPU time the server process spent per response (ms). */
   cpuPerReq: number;
+  /** CPU time PostgreSQL's and Redis's processes spent for the benchmark per response (ms). */
+  dbCpuPerReq: number;
   /**
    * CPU used meanwhile by processes that are not the benchmark's (the machine's busy time minus
-   * the benchmark process and its servers), in % of one core.
+   * the benchmark process, its servers and their database processes), in % of one core.
    */
   otherCpuPct: number;
   disturbed: boolean;
@@ -41,6 +43,8 @@ export interface Measurement {
 export interface Accounting {
   /** Every server the benchmark runs (idle ones too). */
   servers(): number[];
+  /** Database and Redis processes working for the benchmark (found anew before and after each run). */
+  helpers(): Promise<number[]>;
 }
 
 export interface LoadOptions {
@@ -53,8 +57,9 @@ export interface LoadOptions {
 }
 
 export async function measure(spec: LoadSpec, o: LoadOptions): Promise<Measurement> {
+  const helpersBefore = await o.accounting.helpers();
   const servers = o.accounting.servers();
-  const before = { procs: cpuSnapshot(servers), machine: machineBusyMs(), self: selfCpuMs(), at: performance.now() };
+  const before = { procs: cpuSnapshot([...servers, ...helpersBefore]), machine: machineBusyMs(), self: selfCpuMs(), at: performance.now() };
   const result: AutocannonResult = await autocannon({
     url: o.url,
     connections: o.connections,
@@ -66,11 +71,13 @@ export async function measure(spec: LoadSpec, o: LoadOptions): Promise<Measureme
   const wallMs = performance.now() - before.at;
   const machineMs = machineBusyMs() - before.machine;
   const selfMs = selfCpuMs() - before.self;
-  const after = cpuSnapshot(servers);
+  const helpers = [...new Set([...helpersBefore, ...(await o.accounting.helpers())])];
+  const after = cpuSnapshot([...servers, ...helpers]);
   const pick = (pids: number[]) => new Map([...after].filter(([pid]) => pids.includes(pid)));
   const serverMs = cpuBetween(before.procs, pick([o.serverPid]));
   const siblingsMs = cpuBetween(before.procs, pick(servers.filter((p) => p !== o.serverPid)));
-  const otherCpuPct = Math.max(0, ((machineMs - selfMs - serverMs - siblingsMs) / wallMs) * 100);
+  const helpersMs = cpuBetween(before.procs, pick(helpers));
+  const otherCpuPct = Math.max(0, ((machineMs - selfMs - serverMs - siblingsMs - helpersMs) / wallMs) * 100);
   const responses = Math.max(1, result.requests.total);
   return {
     rps: result.requests.average,
@@ -81,6 +88,7 @@ export async function measure(spec: LoadSpec, o: LoadOptions): Promise<Measureme
     errors: result.errors + result.timeouts,
     statuses: Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => `${code}:${s.count}`).join(' '),
     cpuPerReq: serverMs / responses,
+    dbCpuPerReq: helpersMs / responses,
     otherCpuPct,
     disturbed: otherCpuPct > o.disturbedCpuPct,
     kinds: spec.kinds?.(),

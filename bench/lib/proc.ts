@@ -58,6 +58,15 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
+/** A process's command name, undefined when there is no such process here. */
+export function commOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /** This process's own CPU time so far, in ms. */
 export function selfCpuMs(): number {
   const u = process.cpuUsage();

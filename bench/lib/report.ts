@@ -41,12 +41,13 @@ export interface ReportInput {
 
 const MiB = 1024 * 1024;
 const RSS_LIMIT = 200 * MiB;
+const PG_RATIO = 0.5;
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
 const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : fmt(n)) : '–');
 const cpu = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
 const x = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(2) : n.toFixed(1)}×` : '–');
 const clean = (...s: (Summary | undefined)[]) => s.every((v) => v && v.non2xx === 0 && v.errors === 0);
-const ARM_NAMES: Record<ArmKey, string> = { engine: 'engine (SQLite)', bare: 'bare', unhooked: 'engine, twin without hook' };
+const ARM_NAMES: Record<ArmKey, string> = { engine: 'engine (SQLite)', bare: 'bare', pg: 'engine (PostgreSQL)', unhooked: 'engine, twin without hook' };
 
 export function renderReport(r: ReportInput): { markdown: string; unmet: string[] } {
   const lines: string[] = [];
@@ -74,7 +75,7 @@ export function renderReport(r: ReportInput): { markdown: string; unmet: string[
     lines.push('| case | engine req/s | engine p50 / p99 | engine CPU ms/req | baseline | baseline req/s | baseline p50 / p99 | baseline CPU ms/req | engine/baseline | target | met? |');
     lines.push('|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|');
     for (const run of phase.runs) {
-      const baseKey = run.c.arms.find((a) => a !== 'engine')!;
+      const baseKey = run.c.arms.find((a) => a !== 'engine' && a !== 'pg')!;
       const e = summarize(run, 'engine');
       const b = summarize(run, baseKey);
       if (!e || !b) continue;
@@ -88,6 +89,21 @@ export function renderReport(r: ReportInput): { markdown: string; unmet: string[
 
     const mixed = phase.runs.find((run) => run.c.key === 'mixed');
     if (mixed) renderMixed(lines, phase, mixed, verdict);
+
+    const pgRuns = phase.runs.filter((run) => run.c.arms.includes('pg') && summarize(run, 'pg'));
+    if (pgRuns.length) {
+      lines.push(`### ${fmt(phase.patients)} patients: engine on PostgreSQL against the engine on SQLite`, '');
+      lines.push('PostgreSQL CPU is the engine server\'s plus that of the PostgreSQL (and Redis) processes serving it; on SQLite the database works inside the server process.', '');
+      lines.push('| case | PostgreSQL req/s | p50 / p99 | CPU ms/req server + database | SQLite req/s | p50 / p99 | SQLite CPU ms/req | PostgreSQL/SQLite | target | met? |');
+      lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|---|');
+      for (const run of pgRuns) {
+        const p = summarize(run, 'pg')!;
+        const e = summarize(run, 'engine')!;
+        const met = verdict(`PostgreSQL ${run.c.label}: ${x(p.rps / e.rps)} SQLite`, p.rps >= PG_RATIO * e.rps && clean(p, e));
+        lines.push(`| ${run.c.label} | ${fmt(p.rps)} | ${ms(p.p50)} / ${ms(p.p99)} | ${cpu(p.cpuPerReq)} + ${cpu(p.dbCpuPerReq)} | ${fmt(e.rps)} | ${ms(e.p50)} / ${ms(e.p99)} | ${cpu(e.cpuPerReq)} | ${x(p.rps / e.rps)} | ≥ ${PG_RATIO}× SQLite | ${met}${countedRounds(run).allDisturbed ? ' (every round disturbed)' : ''} |`);
+      }
+      lines.push('');
+    }
   }
 
   lines.push('## Engine memory', '');
@@ -98,16 +114,16 @@ export function renderReport(r: ReportInput): { markdown: string; unmet: string[
   lines.push('');
 
   lines.push('## Every run', '');
-  lines.push(`"other CPU" is what processes outside the benchmark used during the measurement (the machine's busy time from /proc/stat minus the benchmark process and its servers), in % of one core; above ${r.disturbedCpuPct} % (BENCH_DISTURBED_CPU) the round of that case is disturbed and left out of the medians, unless every round is.`, '');
-  lines.push('| patients | case | round | arm | req/s | p50 | p99 | CPU ms/req | non-2xx / errors | other CPU | patients at start | round counted? |');
-  lines.push('|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push(`"other CPU" is what processes outside the benchmark used during the measurement (the machine's busy time from /proc/stat minus the benchmark process, its servers and the database processes serving them), in % of one core; above ${r.disturbedCpuPct} % (BENCH_DISTURBED_CPU) the round of that case is disturbed and left out of the medians, unless every round is.`, '');
+  lines.push('| patients | case | round | arm | req/s | p50 | p99 | CPU ms/req | database CPU ms/req | non-2xx / errors | other CPU | patients at start | round counted? |');
+  lines.push('|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const phase of r.phases) {
     for (const run of phase.runs) {
       const counted = new Set(countedRounds(run).rounds);
       for (const round of run.rounds) {
         for (const arm of round.order) {
           const m = round.m[arm]!;
-          lines.push(`| ${fmt(phase.patients)} | ${run.c.key} | ${round.round} | ${ARM_NAMES[arm]} | ${fmt(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${cpu(m.cpuPerReq)} | ${m.non2xx} / ${m.errors} | ${m.otherCpuPct.toFixed(0)} %${m.disturbed ? ' (disturbed)' : ''} | ${fmt(round.patients)} | ${counted.has(round) ? (round.disturbed ? 'yes (none was quiet)' : 'yes') : 'no: disturbed'} |`);
+          lines.push(`| ${fmt(phase.patients)} | ${run.c.key} | ${round.round} | ${ARM_NAMES[arm]} | ${fmt(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${cpu(m.cpuPerReq)} | ${arm === 'pg' ? cpu(m.dbCpuPerReq) : '—'} | ${m.non2xx} / ${m.errors} | ${m.otherCpuPct.toFixed(0)} %${m.disturbed ? ' (disturbed)' : ''} | ${fmt(round.patients)} | ${counted.has(round) ? (round.disturbed ? 'yes (none was quiet)' : 'yes') : 'no: disturbed'} |`);
         }
       }
     }

@@ -40,7 +40,7 @@ export async function runRounds(phase: string, cases: BenchCase[], arms: Partial
         }
         const r = await measure(await run.c.load(arm), { ...options, seconds: s.duration });
         m[arm.key] = r;
-        log(`${phase} r${round} ${run.c.key.padEnd(12)} ${arm.key.padEnd(8)} ${String(Math.round(r.rps)).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  cpu ${r.cpuPerReq.toFixed(2)} ms/req  other ${r.otherCpuPct.toFixed(0)} %${r.disturbed ? ' DISTURBED' : ''}  [${r.statuses}]${r.errors ? `  errors ${r.errors}` : ''}`);
+        log(`${phase} r${round} ${run.c.key.padEnd(12)} ${arm.key.padEnd(8)} ${String(Math.round(r.rps)).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  cpu ${r.cpuPerReq.toFixed(2)} ms/req${arm.key === 'pg' ? ` (+ db ${r.dbCpuPerReq.toFixed(2)})` : ''}  other ${r.otherCpuPct.toFixed(0)} %${r.disturbed ? ' DISTURBED' : ''}  [${r.statuses}]${r.errors ? `  errors ${r.errors}` : ''}`);
         await sleep(300);
       }
       run.rounds.push({ round, order: order.map((a) => a.key), m, disturbed: Object.values(m).some((x) => x!.disturbed), patients });
@@ -69,6 +69,7 @@ export function summarize(run: CaseRun, arm: ArmKey): Summary | undefined {
     non2xx: ms.reduce((n, m) => n + m.non2xx, 0),
     errors: ms.reduce((n, m) => n + m.errors, 0),
     cpuPerReq: med((m) => m.cpuPerReq),
+    dbCpuPerReq: med((m) => m.dbCpuPerReq),
     otherCpuPct: med((m) => m.otherCpuPct),
   };
   if (ms[0].kinds) {

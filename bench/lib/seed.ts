@@ -20,8 +20,10 @@ const CHUNK = 1000;
 export const NOTES = 1000;
 
 export interface SeedTarget {
-  /** `sqlite:<file>`. */
+  /** `sqlite:<file>` or a postgres:// URL. */
   databaseUrl: string;
+  redisUrl?: string;
+  redisPrefix?: string;
 }
 
 export interface Seeded {
@@ -41,12 +43,12 @@ export function openRuntime(target: SeedTarget): Promise<Runtime> {
   const config = loadConfig({
     DATABASE_URL: target.databaseUrl,
     SQLITE_DRIVER: 'better-sqlite3',
-    REDIS_URL: '',
+    REDIS_URL: target.redisUrl ?? '',
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '1000000000',
     SEED_DEMO: 'false',
   });
-  return createRuntime(config, { plugins: [pipelinePlugin] });
+  return createRuntime(config, { plugins: [pipelinePlugin], redisPrefix: target.redisPrefix });
 }
 
 /**

@@ -25,12 +25,20 @@ export interface Settings {
   largePatients: number;
   /** CPU of other processes, in % of one core, above which a measurement counts as disturbed. */
   disturbedCpuPct: number;
+  /** PostgreSQL server for the PostgreSQL arm (a database of its own is created on it). */
+  databaseUrl?: string;
+  redisUrl?: string;
   /** Only these cases (keys), when given. */
   cases: string[];
   tmpdir: string;
 }
 
 export function readSettings(): Settings {
+  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('BENCH_DATABASE_URL must be a postgres:// URL');
+  const redisUrl = process.env.BENCH_REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new Error('BENCH_REDIS_URL must be a redis:// URL');
+  if (redisUrl && !databaseUrl) throw new Error('BENCH_REDIS_URL is used by the PostgreSQL arm only: set BENCH_DATABASE_URL too');
   return {
     duration: num('BENCH_DURATION', 15, 1),
     warmup: num('BENCH_WARMUP', 2),
@@ -39,6 +47,8 @@ export function readSettings(): Settings {
     patients: int('BENCH_PATIENTS', 100_000, 1000),
     largePatients: int('BENCH_LARGE_PATIENTS', 1_000_000),
     disturbedCpuPct: num('BENCH_DISTURBED_CPU', 15),
+    databaseUrl,
+    redisUrl,
     cases: list('BENCH_CASES'),
     tmpdir: process.env.BENCH_TMPDIR || os.tmpdir(),
   };
