@@ -60,6 +60,9 @@ if (s.largePatients > 0 && s.largePatients < 1000) throw new Error('BENCH_LARGE_
 const SEED_TARGET = 20_000; // rows/s through bulkCreateRecords on SQLite
 const MIXED_P99_TARGET = 50; // ms, list and search of the mixed workload at the large size
 
+const CASE_KEYS = ['get', 'list', 'search', 'mixed', 'post', 'patch', 'post-hooked', 'patch-hooked'];
+const unknownCases = s.cases.filter((c) => !CASE_KEYS.includes(c));
+if (unknownCases.length) throw new Error(`BENCH_CASES: unknown ${unknownCases.join(', ')} (known: ${CASE_KEYS.join(', ')})`);
 const wanted = (key: string) => !s.cases.length || s.cases.includes(key);
 
 /** GET ids, PATCH pools (one per arm sharing the database) and note ids of one database. */
@@ -108,8 +111,7 @@ async function main() {
   };
 
   // --- Standard phase ---------------------------------------------------------------------
-  const standardKeys = ['get', 'list', 'search', 'mixed', 'post', 'patch', 'post-hooked', 'patch-hooked'];
-  if (standardKeys.some(wanted)) {
+  if (CASE_KEYS.some(wanted)) {
     const file = path.join(tmp, 'standard.sqlite');
     const seeded = await seed({ databaseUrl: `sqlite:${file}` }, s.patients, { notes: true, label: 'SQLite' });
     seeding.push(seedRow(`SQLite, ${s.patients.toLocaleString('en-US')} patients`, seeded, SEED_TARGET));

@@ -43,7 +43,8 @@ const MiB = 1024 * 1024;
 const RSS_LIMIT = 200 * MiB;
 const PG_RATIO = 0.5;
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
-const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : fmt(n)) : '–');
+// autocannon's latencies are whole milliseconds: its 0 means under one.
+const ms = (n: number) => (!Number.isFinite(n) ? '–' : n === 0 ? '< 1' : n < 10 ? n.toFixed(1) : fmt(n));
 const cpu = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
 const x = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(2) : n.toFixed(1)}×` : '–');
 const clean = (...s: (Summary | undefined)[]) => s.every((v) => v && v.non2xx === 0 && v.errors === 0);
