@@ -1,458 +1,245 @@
-// `npm run bench`: seeds 100,000 patients through the engine's bulk path into a fresh SQLite
-// file, starts the engine and a bare hand-written Koa + knex server on it (each in a process of
-// its own), load-tests both from this process with autocannon and prints how the engine compares
-// with the baseline and with its targets. The table is also written to bench/results/latest.md.
+// `npm run bench`: the engine against a lean hand-written baseline, in one process tree.
 //
-// Environment: BENCH_DURATION (seconds per case, default 15), BENCH_WARMUP (seconds of
-// unrecorded warm-up per case and server, default 2), BENCH_PATIENTS (default 100000),
-// BENCH_CONNECTIONS (default 10).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// 1. Standard phase: seeds BENCH_PATIENTS patients into a fresh SQLite file through the engine's
+//    bulk path (bulkCreateRecords), starts the engine (compiled, as `npm start` runs it) and the
+//    lean baseline (bench/bare-server.ts: Koa + better-sqlite3 prepared statements) on it, each in
+//    a child process, and drives them from this process with autocannon. With
+//    BENCH_DATABASE_URL, the same patients are also seeded into a fresh PostgreSQL database and
+//    the engine on PostgreSQL joins the patient cases as a third arm.
+// 2. Large phase: a fresh SQLite file with BENCH_LARGE_PATIENTS patients (seeded in slices of
+//    10,000); the read-only list with its total and the mixed workload, engine against baseline.
+// 3. The report: bench/results/latest.md (and the raw numbers in latest.json), also printed.
+//
+// Every case runs BENCH_ROUNDS rounds; within a round each case runs on each arm in turn, the
+// order rotating from round to round (engine, bare · bare, engine · …), each run a warm-up and a
+// measurement: req/s, p50, p99, the server's CPU ms per response (/proc/<pid>/stat), and the CPU
+// the rest of the machine used meanwhile (/proc/stat minus this process, its servers and their
+// database processes). A round disturbed by other processes is left out of the medians. After
+// every round of the mixed workload each of its list and search totals is checked against a
+// count(*) run on the database directly.
+//
+// Environment (all optional):
+//   BENCH_PATIENTS        patients of the standard phase (default 100000, at least 1000)
+//   BENCH_LARGE_PATIENTS  patients of the large phase (default 1000000; 0 skips the phase)
+//   BENCH_ROUNDS          rounds (default 3)
+//   BENCH_DURATION        seconds measured per case, arm and round (default 15)
+//   BENCH_WARMUP          seconds of unrecorded warm-up before each measurement (default 2)
+//   BENCH_CONNECTIONS     concurrent connections (default 10)
+//   BENCH_DISTURBED_CPU   CPU of other processes, in % of one core, above which a measurement
+//                         is disturbed (default 15)
+//   BENCH_DATABASE_URL    a PostgreSQL server (postgres://user@host:5432/db): the PostgreSQL arm
+//                         runs in a database of its own created there (emr_bench_<pid>, through
+//                         the server's `postgres` database) and dropped at the end
+//   BENCH_REDIS_URL       Redis for the engine on PostgreSQL (keys under emr-bench-<pid>:,
+//                         deleted at the end)
+//   BENCH_CASES           only these cases, comma-separated: get, list, search, mixed, post,
+//                         patch, post-hooked, patch-hooked
+//   BENCH_TMPDIR          where the SQLite files go (default the system's temporary directory)
+//
+// A trial run: BENCH_PATIENTS=5000 BENCH_LARGE_PATIENTS=0 BENCH_DURATION=2 BENCH_WARMUP=1
+// BENCH_ROUNDS=1 npm run bench (or `npm run bench:smoke`).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
-import Database from 'better-sqlite3';
-import { createApiKey } from '../app/auth/api-keys.js';
-import { createOrg } from '../app/auth/orgs.js';
-import { systemContext } from '../app/auth/system-context.js';
-import { loadConfig } from '../app/core/config.js';
-import { bulkCreateRecords } from '../app/operations/bulk-create.js';
-import { createRuntime, type Runtime } from '../app/runtime.js';
-import { commonLastNamePrefixes, patientRows } from '../seeds/generators.js';
-import pipelinePlugin from './pipeline-plugin.js';
+import { patientRows } from '../seeds/generators.js';
+import { listCase, standardCases, type Arm, type ArmData, type ArmKey, type BenchCase, type Workload } from './lib/cases.js';
+import { postgresProbe, sqliteProbe, type DbProbe } from './lib/db-probe.js';
+import type { Accounting } from './lib/measure.js';
+import { mixedCase } from './lib/mixed.js';
+import { commOf, memoryOf } from './lib/proc.js';
+import { atCleanup, buildServers, cleanupAll, handleSignals, interrupted, log, ROOT, runningServers, startServer, stopServer, type Server } from './lib/processes.js';
+import { rawResults, renderReport, type PhaseResult, type RssRow, type SeedingRow } from './lib/report.js';
+import { runRounds } from './lib/rounds.js';
+import { ORG, seed, type Seeded } from './lib/seed.js';
+import { benchRedisPrefix, createBenchDatabase, localRedisPid } from './lib/services.js';
+import { commandLine, readSettings, redact } from './lib/settings.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const num = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got '${raw}'`);
-  return n;
-};
-const DURATION = num('BENCH_DURATION', 15);
-const WARMUP = num('BENCH_WARMUP', 2);
-const PATIENTS = Math.floor(num('BENCH_PATIENTS', 100_000));
-const CONNECTIONS = Math.floor(num('BENCH_CONNECTIONS', 10));
-const ORG = 'bench';
-const MiB = 1024 * 1024;
+const s = readSettings();
+if (s.largePatients > 0 && s.largePatients < 1000) throw new Error('BENCH_LARGE_PATIENTS must be 0 or at least 1000');
+const SEED_TARGET = 20_000; // rows/s through bulkCreateRecords on SQLite
+const MIXED_P99_TARGET = 50; // ms, list and search of the mixed workload at the large size
 
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const CASE_KEYS = ['get', 'list', 'search', 'mixed', 'post', 'patch', 'post-hooked', 'patch-hooked'];
+const unknownCases = s.cases.filter((c) => !CASE_KEYS.includes(c));
+if (unknownCases.length) throw new Error(`BENCH_CASES: unknown ${unknownCases.join(', ')} (known: ${CASE_KEYS.join(', ')})`);
+const wanted = (key: string) => !s.cases.length || s.cases.includes(key);
 
-// --- child processes ------------------------------------------------------------------------
-
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  url: string;
+/** GET ids, PATCH pools (one per arm sharing the database) and note ids of one database. */
+async function armData(probe: DbProbe, patchArms: number, notes: boolean): Promise<ArmData[]> {
+  const ids = await probe.randomPatientIds(10_000);
+  const poolSize = Math.min(1000, Math.floor(ids.length / patchArms));
+  const noteIds = notes ? { hooked: await probe.ids('bench_notes'), plain: await probe.ids('bench_plain_notes') } : undefined;
+  return Array.from({ length: patchArms }, (_, i) => ({ probe, ids, patchPool: ids.slice(i * poolSize, (i + 1) * poolSize), notes: noteIds }));
 }
 
-const children: Child[] = [];
-
-/** The engine runs compiled, as in production (`npm start`); the bare baseline on tsx as before. */
-function buildEngineServer(): string {
-  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  execFileSync(process.execPath, [tsc, '--build', path.join(ROOT, 'tsconfig.bench.json')], { stdio: 'inherit' });
-  return path.join(ROOT, 'bench', '.build', 'bench', 'engine-server.js');
+async function start(name: string, script: string, env: Record<string, string>): Promise<Server> {
+  const server = await startServer(name, script, env);
+  log(`${name}: ${server.url} (pid ${server.pid})`);
+  return server;
 }
 
-function startChild(name: string, script: string, env: Record<string, string>): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const args = script.endsWith('.js') ? [script] : ['--import', 'tsx', path.join(ROOT, 'bench', script)];
-    const proc = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const timer = setTimeout(() => reject(new Error(`${name} server did not start within 60 s`)), 60_000);
-    let buffered = '';
-    const onData = (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const m = /LISTENING (\S+)/.exec(buffered);
-      if (m) {
-        clearTimeout(timer);
-        proc.stdout!.off('data', onData);
-        proc.stdout!.resume(); // keep draining whatever else it prints
-        const child = { name, proc, url: m[1] };
-        children.push(child);
-        resolve(child);
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} server exited before listening (code ${code}, signal ${signal})`));
-    });
-    proc.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
-}
-
-async function stopChild(child: Child): Promise<void> {
-  const { proc } = child;
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGTERM');
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
-  if ((await Promise.race([exited, timeout])) === 'timeout') {
-    proc.kill('SIGKILL');
-    await exited;
-  }
-}
-
-/** Resident set size of a process from /proc, in bytes (VmRSS now, VmHWM the peak). */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-}
-
-/** CPU time (user + system) a process has used so far, in ms: load-independent cost per request. */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted after the "(comm)" field.
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
-let CLK_TCK = 100;
-try {
-  CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-} catch {
-  // keep the usual 100
-}
-
-// --- load generation ------------------------------------------------------------------------
-
-interface Measurement {
-  rps: number;
-  p50: number;
-  p99: number;
-  total: number;
-  non2xx: number;
-  errors: number;
-  statuses: string;
-  /** CPU time the server process spent per response during the run (ms). */
-  cpuPerReq: number;
-}
-
-async function load(url: string, request: AutocannonRequest, seconds: number, pid: number): Promise<Measurement> {
-  const cpuBefore = cpuMsOf(pid);
-  const result: AutocannonResult = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    pipelining: 1,
-    timeout: 30,
-    requests: [request],
-  });
-  const statuses = Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => `${code}:${s.count}`).join(' ');
+function accounting(pg?: { probe: DbProbe; redisPid?: number }): Accounting {
   return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    total: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    statuses,
-    cpuPerReq: (cpuMsOf(pid) - cpuBefore) / Math.max(1, result.requests.total),
+    servers: runningServers,
+    async helpers() {
+      if (!pg) return [];
+      const backends = (await pg.probe.backendPids()).filter((pid) => commOf(pid) === 'postgres');
+      return pg.redisPid ? [...backends, pg.redisPid] : backends;
+    },
   };
 }
-
-type Side = 'engine' | 'bare';
-
-interface Case {
-  key: string;
-  label: string;
-  /**
-   * What the engine is compared with: the bare server (default), or the engine itself writing a
-   * twin resource without the hook and subscriber (what the pipeline's seams cost).
-   */
-  baseline?: 'bare' | 'unhooked';
-  /** A fresh request description for a server (state such as pools lives in its closure). */
-  request(side: Side, prefix: string): AutocannonRequest;
-  target: string;
-  met(engine: Measurement, bare: Measurement): boolean;
-}
-
-// --- main -----------------------------------------------------------------------------------
 
 async function main() {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'emr-bench-'));
-  const file = path.join(tmp, 'bench.sqlite');
-  let rt: Runtime | undefined;
-  let reader: Database.Database | undefined;
-  const cleanup = async () => {
-    for (const c of children.splice(0)) await stopChild(c).catch(() => {});
-    reader?.close();
-    reader = undefined;
-    if (rt) await rt.close().catch(() => {});
-    rt = undefined;
-    rmSync(tmp, { recursive: true, force: true });
+  handleSignals();
+  const loadAtStart = os.loadavg()[0];
+  const tmp = mkdtempSync(path.join(s.tmpdir, 'emr-bench-'));
+  atCleanup('remove the temporary files', () => rmSync(tmp, { recursive: true, force: true }));
+  const build = buildServers();
+  const postBodies = patientRows(2000, 4242);
+  const seeding: SeedingRow[] = [];
+  const phases: PhaseResult[] = [];
+  const rss: RssRow[] = [];
+  const versions: string[] = [];
+  const notes: string[] = [];
+  const auth = (seeded: Seeded) => ({ authorization: `Bearer ${seeded.apiKey}` });
+  const prefixOf = `/api/v1/${ORG}`;
+  const seedRow = (label: string, x: Seeded, target?: number): SeedingRow => ({ label, patients: x.patients, seconds: x.seconds, rowsPerSecond: x.rowsPerSecond, generateSeconds: x.generateSeconds, target });
+  const engineRss = (label: string, server: Server, startRss: number) => {
+    const m = memoryOf(server.pid);
+    rss.push({ label, start: startRss, end: m.rss, peak: m.peak });
   };
-  const onSignal = () => {
-    log('interrupted: cleaning up');
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
-  try {
-    // 1. Seed through the engine's own bulk path.
-    const env = { DATABASE_URL: `sqlite:${file}`, SQLITE_DRIVER: 'better-sqlite3', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000000', SEED_DEMO: 'false' };
-    rt = await createRuntime(loadConfig(env), { plugins: [pipelinePlugin] });
-    const org = await createOrg(rt, { slug: ORG, name: 'Benchmark Clinic' });
-    const ctx = systemContext(rt, org, 'bench-seed');
+  // --- Standard phase ---------------------------------------------------------------------
+  if (CASE_KEYS.some(wanted)) {
+    const file = path.join(tmp, 'standard.sqlite');
+    const seeded = await seed({ databaseUrl: `sqlite:${file}` }, s.patients, { notes: true, label: 'SQLite' });
+    seeding.push(seedRow(`SQLite, ${s.patients.toLocaleString('en-US')} patients`, seeded, SEED_TARGET));
+    const probe = sqliteProbe(file, seeded.orgId);
+    atCleanup('close the SQLite probe', () => probe.close());
+    versions.push(`SQLite ${await probe.version()} (better-sqlite3, WAL)`);
 
-    let started = Date.now();
-    const rows = patientRows(PATIENTS, 100_000);
-    const genSeconds = (Date.now() - started) / 1000;
-    log(`generated ${PATIENTS} patient bodies in ${genSeconds.toFixed(1)} s`);
-    // Typeahead-style prefixes of the most common last names: 3, 4 and 5 letters, 10 of each.
-    const prefixes = [3, 4, 5].flatMap((n) => commonLastNamePrefixes(rows, n, 10));
-
-    started = Date.now();
-    const slice = 10_000;
-    let created = 0;
-    for (let i = 0; i < rows.length; i += slice) {
-      const result = await bulkCreateRecords(rt, { resource: 'patient', ctx, items: rows.slice(i, i + slice), chunkSize: 1000 });
-      if (result.failed) {
-        const bad = result.results.find((r) => r.status === 'failed');
-        throw new Error(`seeding: ${result.failed} rows rejected, e.g. #${i + bad!.index}: ${bad!.error?.message} ${JSON.stringify(bad!.error?.details ?? [])}`);
-      }
-      created += result.created;
+    let pg: { url: string; seeded: Seeded; probe: DbProbe; redisPrefix?: string; redisPid?: number } | undefined;
+    if (s.databaseUrl) {
+      const url = await createBenchDatabase(s.databaseUrl);
+      const redisPrefix = s.redisUrl ? benchRedisPrefix(s.redisUrl) : undefined;
+      const pgSeeded = await seed({ databaseUrl: url, redisUrl: s.redisUrl, redisPrefix }, s.patients, { notes: false, label: 'PostgreSQL' });
+      seeding.push(seedRow(`PostgreSQL, ${s.patients.toLocaleString('en-US')} patients`, pgSeeded));
+      const pgProbe = postgresProbe(url, pgSeeded.orgId);
+      atCleanup('close the PostgreSQL probe', () => pgProbe.close());
+      const redisPid = s.redisUrl ? await localRedisPid(s.redisUrl) : undefined;
+      pg = { url, seeded: pgSeeded, probe: pgProbe, redisPrefix, redisPid };
+      versions.push(`PostgreSQL ${await pgProbe.version()} ${s.redisUrl ? `with Redis (${redact(s.redisUrl)})` : 'without Redis'}`);
+      notes.push(`The engine on PostgreSQL ran in a fresh database (emr_bench_${process.pid} on ${redact(s.databaseUrl)}) seeded with the same patients; ${s.redisUrl ? `with Redis${redisPid ? '' : ' (not on this machine: its CPU is not counted)'}` : 'without Redis (other processes\' commits reach its caches by NOTIFY)'}. PostgreSQL's own background processes (WAL writer, checkpointer, autovacuum) serve the whole server and count as other processes in the disturbance check.`);
     }
-    const seedSeconds = (Date.now() - started) / 1000;
-    const seedRate = created / seedSeconds;
-    log(`seeded ${created} patients through bulkCreateRecords in ${seedSeconds.toFixed(1)} s (${Math.round(seedRate)} rows/s)`);
-    // Notes for the pipeline-cost PATCH cases: one pool with the hook and subscriber, one without.
-    const noteRows = Array.from({ length: 1000 }, (_, i) => ({ title: `Note ${i}`, body: 'Seeded for the benchmark.' }));
-    for (const resource of ['bench-note', 'bench-plain-note']) {
-      const notes = await bulkCreateRecords(rt, { resource, ctx, items: noteRows, chunkSize: 1000 });
-      if (notes.failed) throw new Error(`seeding ${resource}: ${notes.failed} rows rejected`);
-    }
-    await rt.events.idle();
-    const key = await createApiKey(rt, { orgSlugs: [ORG], partnerName: 'Benchmark', scopes: ['*'], name: 'bench' });
-    await rt.close();
-    rt = undefined;
 
-    reader = new Database(file);
-    reader.pragma('journal_mode = WAL');
-    reader.pragma('wal_checkpoint(TRUNCATE)');
-    const ids = (reader.prepare('select id from patients where org_id = ? and deleted_at is null order by random() limit 10000').all(org.id) as { id: string }[]).map((r) => r.id);
-    const postBodies = patientRows(2000, 4242);
-    let posted = 0;
-    const patchPools: Record<Side, string[]> = { engine: [], bare: [] };
+    const engine = await start('engine', build.engine, { DATABASE_URL: `sqlite:${file}`, REDIS_URL: '' });
+    const bare = await start('bare', build.bare, { BENCH_DB: file, BENCH_ORG: ORG });
+    const pgServer = pg ? await start('engine-pg', build.engine, { DATABASE_URL: pg.url, REDIS_URL: s.redisUrl ?? '', BENCH_REDIS_PREFIX: pg.redisPrefix ?? '' }) : undefined;
+    const rssStart = { engine: memoryOf(engine.pid).rss, pg: pgServer ? memoryOf(pgServer.pid).rss : 0 };
 
-    // 2. The two servers, each in its own process.
-    const engine = await startChild('engine', buildEngineServer(), { BENCH_DB: file });
-    const bare = await startChild('bare', 'bare-server.ts', { BENCH_DB: file, BENCH_ORG: ORG });
-    log(`engine ${engine.url} (pid ${engine.proc.pid}), bare ${bare.url} (pid ${bare.proc.pid})`);
-    const rssAtStart = memoryOf(engine.proc.pid!).rss;
-    const loadAtStart = os.loadavg()[0].toFixed(2);
-
-    const auth = { authorization: `Bearer ${key.key}` };
-    const json = { 'content-type': 'application/json' };
-    const headersFor = (side: Side, body = false) => ({ ...(side === 'engine' ? auth : {}), ...(body ? json : {}) });
-    const engineHeaders = { ...auth, ...json };
-    const notePath = (side: Side) => (side === 'engine' ? 'bench-notes' : 'bench-plain-notes');
-    const noteTable = (side: Side) => (side === 'engine' ? 'bench_notes' : 'bench_plain_notes');
-    /** Like the patient PATCH case: each request takes a note from a pool and returns it with its new version. */
-    const versionedPatch = (pathOf: (side: Side, prefix: string, id: string) => string, tableOf: (side: Side) => string, ids: (side: Side) => string[], headers: (side: Side) => Record<string, string>, bodyOf: (n: number) => Record<string, unknown>) =>
-      (side: Side, prefix: string): AutocannonRequest => {
-        const pool0 = ids(side);
-        const current = new Map((reader!.prepare(`select id, version from ${tableOf(side)} where id in (${pool0.map(() => '?').join(',')})`).all(...pool0) as { id: string; version: number }[]).map((r) => [r.id, r.version]));
-        const pool = pool0.map((id) => ({ id, version: current.get(id)! }));
-        const free = [...pool];
-        let n = 0;
-        return {
-          method: 'PATCH',
-          headers: headers(side),
-          setupRequest: (req, context) => {
-            const p = free.shift() ?? pick(pool);
-            context.record = p;
-            n++;
-            return { ...req, path: pathOf(side, prefix, p.id), body: JSON.stringify({ base_version: p.version, ...bodyOf(n) }) };
-          },
-          onResponse: (status, body, context) => {
-            const p = context.record as { id: string; version: number } | undefined;
-            if (!p) return;
-            context.record = undefined;
-            try {
-              const parsed = JSON.parse(body);
-              if (status < 300) p.version = parsed.data.version;
-              else if (status === 409) p.version = parsed.details?.[0]?.current_version ?? p.version;
-            } catch {
-              // keep the version we had
-            }
-            free.push(p);
-          },
-        };
-      };
-    const noteIds: Record<Side, string[]> = {
-      engine: (reader.prepare('select id from bench_notes').all() as { id: string }[]).map((r) => r.id),
-      bare: (reader.prepare('select id from bench_plain_notes').all() as { id: string }[]).map((r) => r.id),
+    const [engineData, bareData] = await armData(probe, 2, true);
+    const arms: Partial<Record<ArmKey, Arm>> = {
+      engine: { key: 'engine', server: engine, prefix: prefixOf, auth: auth(seeded), data: engineData },
+      bare: { key: 'bare', server: bare, prefix: '', auth: {}, data: bareData },
+      unhooked: { key: 'unhooked', server: engine, prefix: prefixOf, auth: auth(seeded), data: engineData },
     };
-    const pick = <T>(list: readonly T[]) => list[Math.floor(Math.random() * list.length)];
+    if (pg && pgServer) arms.pg = { key: 'pg', server: pgServer, prefix: prefixOf, auth: auth(pg.seeded), data: (await armData(pg.probe, 1, false))[0] };
+    const prefixes = await searchPrefixes(probe);
+    const w: Workload = { prefixes, postBodies, pg: !!pg };
+    // Reads first, then the mixed workload, then the writes (which grow the table).
+    const [get, list, search, ...writes] = standardCases(w);
+    const cases: BenchCase[] = [get, list, search, mixedCase(w, pg ? ['engine', 'bare', 'pg'] : ['engine', 'bare']), ...writes].filter((c) => wanted(c.key));
+    const runs = await runRounds(short(s.patients), cases, arms, s, accounting(pg));
+    phases.push({ name: 'standard', patients: s.patients, runs, prefixes });
+    engineRss(`engine on SQLite, ${short(s.patients)} patients`, engine, rssStart.engine);
+    if (pgServer) engineRss(`engine on PostgreSQL, ${short(s.patients)} patients`, pgServer, rssStart.pg);
+    for (const server of [engine, bare, pgServer]) if (server) await stopServer(server);
+  }
 
-    const cases: Case[] = [
-      {
-        key: 'get',
-        label: 'GET patient by id',
-        request: (side, prefix) => ({
-          method: 'GET',
-          headers: headersFor(side),
-          setupRequest: (req) => ({ ...req, path: `${prefix}/patients/${pick(ids)}` }),
-        }),
-        target: '≥ 0.6× bare (≈ 5,000 req/s)',
-        met: (e, b) => e.rps >= 0.6 * b.rps,
-      },
-      {
-        key: 'list',
-        label: 'list 50 status=active sort=last_name + total',
-        request: (side, prefix) => ({ method: 'GET', headers: headersFor(side), path: `${prefix}/patients?status=active&sort=last_name&limit=50` }),
-        target: '≥ 1,000 req/s, p99 ≤ 30 ms',
-        met: (e) => e.rps >= 1000 && e.p99 <= 30,
-      },
-      {
-        key: 'search',
-        label: 'search by last-name prefix',
-        request: (side, prefix) => ({
-          method: 'GET',
-          headers: headersFor(side),
-          setupRequest: (req) => ({ ...req, path: `${prefix}/patients?search=${encodeURIComponent(pick(prefixes))}&limit=50` }),
-        }),
-        target: '≥ 800 req/s, p99 ≤ 30 ms',
-        met: (e) => e.rps >= 800 && e.p99 <= 30,
-      },
-      {
-        key: 'post',
-        label: 'POST a patient',
-        request: (side, prefix) => {
-          const tag = side === 'engine' ? 'EP' : 'BP';
-          return {
-            method: 'POST',
-            headers: headersFor(side, true),
-            setupRequest: (req) => {
-              const n = ++posted; // across runs: chart numbers are unique
-              const body = { ...postBodies[n % postBodies.length], chart_number: `${tag}-${n}` };
-              return { ...req, path: `${prefix}/patients`, body: JSON.stringify(body) };
-            },
-          };
-        },
-        target: '≥ 1,200 req/s',
-        met: (e) => e.rps >= 1200,
-      },
-      {
-        key: 'patch',
-        label: 'PATCH a patient with base_version',
-        // Each request checks a patient out of the pool and returns it with the version of its
-        // response, so no two connections ever update the same patient with the same base.
-        request: versionedPatch((_side, prefix, id) => `${prefix}/patients/${id}`, () => 'patients', (side) => patchPools[side], (side) => headersFor(side, true),
-          (n) => ({ mobile_phone: `(416) 555-${String(n % 10000).padStart(4, '0')}` })),
-        target: '≥ 1,500 req/s',
-        met: (e) => e.rps >= 1500,
-      },
-      {
-        key: 'post-hooked',
-        label: 'POST a note with a hook + subscriber (vs. the same without)',
-        baseline: 'unhooked',
-        request: (side, prefix) => {
-          let n = 0;
-          return {
-            method: 'POST',
-            headers: engineHeaders,
-            setupRequest: (req) => ({ ...req, path: `${prefix}/${notePath(side)}`, body: JSON.stringify({ title: ` Note ${++n} `, body: 'Written by the benchmark.' }) }),
-          };
-        },
-        target: '≥ 0.9× without (≤ 10 % over)',
-        met: (e, b) => e.rps >= 0.9 * b.rps,
-      },
-      {
-        key: 'patch-hooked',
-        label: 'PATCH a note with a hook + subscriber (vs. the same without)',
-        baseline: 'unhooked',
-        request: versionedPatch((side, prefix, id) => `${prefix}/${notePath(side)}/${id}`, noteTable, (side) => noteIds[side], () => engineHeaders, (n) => ({ title: ` Note edited ${n} ` })),
-        target: '≥ 0.9× without (≤ 10 % over)',
-        met: (e, b) => e.rps >= 0.9 * b.rps,
-      },
-    ];
+  // --- Large phase ------------------------------------------------------------------------
+  if (s.largePatients > 0 && (wanted('list') || wanted('mixed'))) {
+    const file = path.join(tmp, 'large.sqlite');
+    const seeded = await seed({ databaseUrl: `sqlite:${file}` }, s.largePatients, { notes: false, label: `SQLite ${short(s.largePatients)}` });
+    seeding.push(seedRow(`SQLite, ${s.largePatients.toLocaleString('en-US')} patients`, seeded));
+    const probe = sqliteProbe(file, seeded.orgId);
+    atCleanup('close the large SQLite probe', () => probe.close());
+    const engine = await start('engine', build.engine, { DATABASE_URL: `sqlite:${file}`, REDIS_URL: '' });
+    const bare = await start('bare', build.bare, { BENCH_DB: file, BENCH_ORG: ORG });
+    const rssStart = memoryOf(engine.pid).rss;
+    const [engineData, bareData] = await armData(probe, 2, false);
+    const arms: Partial<Record<ArmKey, Arm>> = {
+      engine: { key: 'engine', server: engine, prefix: prefixOf, auth: auth(seeded), data: engineData },
+      bare: { key: 'bare', server: bare, prefix: '', auth: {}, data: bareData },
+    };
+    const prefixes = await searchPrefixes(probe);
+    const w: Workload = { prefixes, postBodies, pg: false };
+    const cases = [listCase(['engine', 'bare']), mixedCase(w, ['engine', 'bare'], MIXED_P99_TARGET)].filter((c) => wanted(c.key));
+    const runs = await runRounds(short(s.largePatients), cases, arms, s, accounting());
+    phases.push({ name: 'large', patients: s.largePatients, runs, prefixes });
+    engineRss(`engine on SQLite, ${short(s.largePatients)} patients`, engine, rssStart);
+    for (const server of [engine, bare]) await stopServer(server);
+  }
 
-    // 3. Load, case by case, engine then bare.
-    const results: { c: Case; engine: Measurement; bare: Measurement }[] = [];
-    for (const c of cases) {
-      if (c.key === 'patch') {
-        const pool = (reader.prepare('select id from patients where org_id = ? and deleted_at is null order by random() limit 2000').all(org.id) as { id: string }[]).map((r) => r.id);
-        patchPools.engine = pool.slice(0, 1000);
-        patchPools.bare = pool.slice(1000);
-      }
-      const measured: Partial<Record<Side, Measurement>> = {};
-      const sides = c.baseline === 'unhooked'
-        ? ([['engine', engine, `/api/v1/${ORG}`], ['bare', engine, `/api/v1/${ORG}`]] as const)
-        : ([['engine', engine, `/api/v1/${ORG}`], ['bare', bare, '']] as const);
-      for (const [side, server, prefix] of sides) {
-        if (WARMUP > 0) {
-          await load(server.url, c.request(side, prefix), WARMUP, server.proc.pid!);
-          await new Promise((r) => setTimeout(r, 300)); // let requests cut off by the stop finish
-        }
-        const m = await load(server.url, c.request(side, prefix), DURATION, server.proc.pid!);
-        measured[side] = m;
-        log(`${c.key.padEnd(6)} ${side.padEnd(6)} ${Math.round(m.rps)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  non-2xx ${m.non2xx}  errors ${m.errors}  cpu ${m.cpuPerReq.toFixed(2)} ms/req  [${m.statuses}]`);
-      }
-      results.push({ c, engine: measured.engine!, bare: measured.bare! });
-    }
-    const mem = memoryOf(engine.proc.pid!);
-    const bareMem = memoryOf(bare.proc.pid!);
+  // --- Report -----------------------------------------------------------------------------
+  notes.push(
+    'bare: Koa with a hand router and better-sqlite3 on the same file, one statement per case prepared at start, the JSON body read by hand on POST and PATCH only, the same columns as the engine returns (booleans as stored); no auth, validation, permissions, audit or caching; list and search run a naive count(*) on every request, and its search matches last_name only (the engine\'s matches every prefix-search field of the patient definition). Both servers run compiled JavaScript.',
+    'CPU ms/req is the server process\'s user + system CPU over the measurement divided by its responses: far less sensitive than req/s to what else the machine runs; 1000 / CPU ms/req is roughly what one dedicated core could serve.',
+    'The note cases compare the engine with itself: a resource with a beforeChange hook and an event subscriber against its twin without them (what the pipeline\'s seams cost).',
+    `Mixed workload: ${'40 % GET by id, 30 % list with its total (status=active, status=inactive, gender=female, status=active&gender=male; sort=last_name, 50 a page), 20 % prefix search (the search prefixes below, 50 a page), 5 % POST, 5 % PATCH with base_version from a pool'}; every write invalidates the engine's cached totals and pages.`,
+    'POST runs add patients, so later rounds run on a larger table ("patients at start" in the table of every run).',
+  );
+  if (s.cases.length) notes.push(`Only the cases ${s.cases.join(', ')} were run (BENCH_CASES).`);
+  const environment = [
+    new Date().toISOString(),
+    `Node ${process.version}`,
+    `${os.cpus()[0]?.model.trim() ?? 'CPU'} × ${os.cpus().length}`,
+    `Linux ${os.release()}`,
+    `load average ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`,
+    `commit ${gitCommit()}`,
+    `${s.connections} connections`,
+    `${s.duration} s per run after ${s.warmup} s warm-up`,
+    `${s.rounds} round${s.rounds === 1 ? '' : 's'}`,
+    ...versions,
+  ].join(' · ');
+  const input = { command: commandLine(), environment, seeding, phases, rss, disturbedCpuPct: s.disturbedCpuPct, notes };
+  const { markdown, unmet } = renderReport(input);
+  const outDir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'latest.md'), markdown);
+  writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(rawResults(input), null, 2)}\n`);
+  process.stdout.write(`\n${markdown}`);
+  log(`written to bench/results/latest.md and latest.json; ${unmet.length ? `${unmet.length} targets not met` : 'all targets met'}`);
+}
 
-    // 4. Report.
-    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-    const lines: string[] = [];
-    lines.push(`# Benchmark results`, '');
-    lines.push(`${new Date().toISOString()} · Node ${process.version} · ${os.cpus().length} CPUs (load average ${loadAtStart} at the start of the runs, ${os.loadavg()[0].toFixed(2)} at the end) · ${PATIENTS.toLocaleString('en-US')} patients · ${CONNECTIONS} connections · ${DURATION} s per case (after ${WARMUP} s warm-up) · SQLite (better-sqlite3, WAL)`, '');
-    lines.push(`Seeding through bulkCreateRecords (chunks of 1,000, validation + audit): ${fmt(created)} rows in ${seedSeconds.toFixed(1)} s = **${fmt(seedRate)} rows/s** (generating the bodies took ${genSeconds.toFixed(1)} s more).`, '');
-    lines.push('| case | engine req/s | engine p99 | bare req/s | bare p99 | engine/bare | target | met? |');
-    lines.push('|---|---:|---:|---:|---:|---:|---|---|');
-    let allMet = true;
-    for (const { c, engine: e, bare: b } of results) {
-      const ok = c.met(e, b) && e.non2xx === 0 && e.errors === 0;
-      allMet &&= ok;
-      lines.push(`| ${c.label} | ${fmt(e.rps)} | ${e.p99} ms | ${fmt(b.rps)} | ${b.p99} ms | ${(e.rps / b.rps).toFixed(2)}× | ${c.target} | ${ok ? 'yes' : 'NO'} |`);
-    }
-    const rssOk = mem.rss <= 200 * MiB;
-    allMet &&= rssOk;
-    lines.push(`| engine RSS after the runs | ${(mem.rss / MiB).toFixed(0)} MiB | | ${(bareMem.rss / MiB).toFixed(0)} MiB (bare) | | | ≤ 200 MiB | ${rssOk ? 'yes' : 'NO'} |`);
-    lines.push('');
-    lines.push('Details (latencies in ms; a case is only met with no non-2xx responses and no errors):', '');
-    lines.push('| case | engine p50 | engine non-2xx / errors | engine requests | engine CPU ms/req | bare p50 | bare non-2xx / errors | bare requests | bare CPU ms/req |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const { c, engine: e, bare: b } of results) {
-      lines.push(`| ${c.key} | ${e.p50} | ${e.non2xx} / ${e.errors} | ${fmt(e.total)} | ${e.cpuPerReq.toFixed(2)} | ${b.p50} | ${b.non2xx} / ${b.errors} | ${fmt(b.total)} | ${b.cpuPerReq.toFixed(2)} |`);
-    }
-    lines.push('', 'CPU ms/req is the server process\'s user + system CPU time over the run divided by its responses: it depends far less than req/s on what else the machine is running, and 1000 / CPU ms/req is roughly what one dedicated core could serve.');
-    lines.push('');
-    lines.push(`Engine RSS: ${(rssAtStart / MiB).toFixed(0)} MiB after start, ${(mem.rss / MiB).toFixed(0)} MiB after the runs, peak ${(mem.peak / MiB).toFixed(0)} MiB.`);
-    lines.push(`Search prefixes: ${prefixes.join(', ')}.`);
-    lines.push('The two note rows compare the engine with itself: "bare" there is the same write on a twin resource without the hook and the subscriber, so the ratio is what the pipeline\'s seams cost.');
-    lines.push(`The bare server has no auth, validation, permissions or audit; its list and search run a naive count(*) each request; its search matches last_name only (the engine's matches every prefix-search field).`);
-    lines.push('', allMet ? 'All targets met.' : 'Some targets were NOT met.');
-    const report = `${lines.join('\n')}\n`;
-    process.stdout.write(`\n${report}`);
-    const outDir = path.join(ROOT, 'bench', 'results');
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(path.join(outDir, 'latest.md'), report);
-    log(`written to ${path.relative(process.cwd(), path.join(outDir, 'latest.md'))}`);
-  } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+/** The most common last-name prefixes of 3, 4 and 5 letters, ten of each (typeahead searches). */
+async function searchPrefixes(probe: DbProbe): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of [3, 4, 5]) out.push(...(await probe.commonPrefixes(n, 10)));
+  return out;
+}
+
+const short = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}M` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
+
+function gitCommit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'app', 'definitions', 'plugins', 'seeds', 'bench'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${sha} (with uncommitted changes)` : sha;
+  } catch {
+    return 'unknown';
   }
 }
 
 main().then(
-  () => process.exit(0),
-  (err) => {
+  async () => {
+    await cleanupAll();
+    process.exit(0);
+  },
+  async (err) => {
+    if (interrupted()) return; // the signal handler cleans up and exits
     console.error(err instanceof Error ? err.stack : err);
+    await cleanupAll();
     process.exit(1);
   },
 );
