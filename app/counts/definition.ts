@@ -20,8 +20,12 @@ export const recordCountDefinition = defineEntity({
     table_name: { type: 'string', required: true, description: 'The counted resource\'s table.' },
     count_key: { type: 'string', required: true, description: 'The key\'s field names joined by commas (empty for the unfiltered total).' },
     key_values: { type: 'string', required: true, description: 'The values of the key\'s fields, in its order, as a JSON array in API form.' },
-    n: { type: 'integer', required: true, description: 'Live records with these values.' },
+    slot: {
+      type: 'integer', required: true, default: 0,
+      description: 'Which of the database\'s stripes of this count the row is: the total is their sum.',
+    },
+    n: { type: 'integer', required: true, description: 'Live records with these values (in this slot; a slot alone may be negative).' },
   },
   // The upsert's conflict target (led by org_id, as every tenant index is), and the read's lookup.
-  indexes: [{ columns: ['table_name', 'count_key', 'key_values'], unique: true }],
+  indexes: [{ columns: ['table_name', 'count_key', 'key_values', 'slot'], unique: true }],
 });

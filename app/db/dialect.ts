@@ -48,6 +48,11 @@ export interface Dialect {
    */
   readonly uuidsIgnoreCase: boolean;
   /**
+   * Rows each stored count is spread over, so that writers on several connections do not queue on
+   * one row (SQLite has one writer at a time: one row).
+   */
+  readonly countSlots: number;
+  /**
    * Holds off other connections' writes to a table until the transaction ends, so that it can
    * read the table and write what follows from it without a write slipping in between. SQLite
    * needs nothing: its one writer is whichever transaction wrote first.
@@ -91,6 +96,7 @@ const sqlite: Dialect = {
   listIndexes: async (knex) => rows(await knex.raw(`select name from sqlite_master where type = 'index'`)).map((r) => r.name),
   lockSchemaChanges: async () => {},
   uuidsIgnoreCase: false,
+  countSlots: 1,
   lockTableAgainstWrites: async () => {},
 };
 
@@ -134,6 +140,7 @@ const postgres: Dialect = {
     await trx.raw('select pg_advisory_xact_lock(727274)');
   },
   uuidsIgnoreCase: true,
+  countSlots: 16,
   // SHARE conflicts with the ROW EXCLUSIVE lock every insert, update and delete takes, and waits
   // for the transactions already holding one to end.
   lockTableAgainstWrites: async (trx, table) => {
