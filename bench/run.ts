@@ -39,9 +39,10 @@
 // A trial run: BENCH_PATIENTS=5000 BENCH_LARGE_PATIENTS=0 BENCH_DURATION=2 BENCH_WARMUP=1
 // BENCH_ROUNDS=1 npm run bench (or `npm run bench:smoke`).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { patientRows } from '../seeds/generators.js';
 import { listCase, standardCases, type Arm, type ArmData, type ArmKey, type BenchCase, type Workload } from './lib/cases.js';
 import { postgresProbe, sqliteProbe, type DbProbe } from './lib/db-probe.js';
@@ -104,6 +105,17 @@ async function main() {
   const notes: string[] = [];
   const auth = (seeded: Seeded) => ({ authorization: `Bearer ${seeded.apiKey}` });
   const prefixOf = `/api/v1/${ORG}`;
+  // The bare server writes straight into its tables, around the engine's count keys and caches:
+  // it gets a copy of the seeded file of its own, so neither arm's writes disturb the other's
+  // totals.
+  const bareCopy = (file: string) => {
+    const copy = file.replace(/\.sqlite$/, '-bare.sqlite');
+    const db = new Database(file);
+    db.pragma('wal_checkpoint(TRUNCATE)'); // everything in the main file before it is copied
+    db.close();
+    copyFileSync(file, copy);
+    return copy;
+  };
   const seedRow = (label: string, x: Seeded, target?: number): SeedingRow => ({ label, patients: x.patients, seconds: x.seconds, rowsPerSecond: x.rowsPerSecond, generateSeconds: x.generateSeconds, target });
   const engineRss = (label: string, server: Server, startRss: number) => {
     const m = memoryOf(server.pid);
@@ -134,7 +146,7 @@ async function main() {
     }
 
     const engine = await start('engine', build.engine, { DATABASE_URL: `sqlite:${file}`, REDIS_URL: '' });
-    const bare = await start('bare', build.bare, { BENCH_DB: file, BENCH_ORG: ORG });
+    const bare = await start('bare', build.bare, { BENCH_DB: bareCopy(file), BENCH_ORG: ORG });
     const pgServer = pg ? await start('engine-pg', build.engine, { DATABASE_URL: pg.url, REDIS_URL: s.redisUrl ?? '', BENCH_REDIS_PREFIX: pg.redisPrefix ?? '' }) : undefined;
     const rssStart = { engine: memoryOf(engine.pid).rss, pg: pgServer ? memoryOf(pgServer.pid).rss : 0 };
 
@@ -165,7 +177,7 @@ async function main() {
     const probe = sqliteProbe(file, seeded.orgId);
     atCleanup('close the large SQLite probe', () => probe.close());
     const engine = await start('engine', build.engine, { DATABASE_URL: `sqlite:${file}`, REDIS_URL: '' });
-    const bare = await start('bare', build.bare, { BENCH_DB: file, BENCH_ORG: ORG });
+    const bare = await start('bare', build.bare, { BENCH_DB: bareCopy(file), BENCH_ORG: ORG });
     const rssStart = memoryOf(engine.pid).rss;
     const [engineData, bareData] = await armData(probe, 2, false);
     const arms: Partial<Record<ArmKey, Arm>> = {
@@ -183,7 +195,7 @@ async function main() {
 
   // --- Report -----------------------------------------------------------------------------
   notes.push(
-    'bare: Koa with a hand router and better-sqlite3 on the same file, one statement per case prepared at start, the JSON body read by hand on POST and PATCH only, the same columns as the engine returns (booleans as stored); no auth, validation, permissions, audit or caching; list and search run a naive count(*) on every request, and its search matches last_name only (the engine\'s matches every prefix-search field of the patient definition). Both servers run compiled JavaScript.',
+    'bare: Koa with a hand router and better-sqlite3 on a copy of the same seeded file, one statement per case prepared at start, the JSON body read by hand on POST and PATCH only, the same columns as the engine returns (booleans as stored); no auth, validation, permissions, audit or caching; list and search run a naive count(*) on every request, and its search matches last_name only (the engine\'s matches every prefix-search field of the patient definition). Both servers run compiled JavaScript.',
     'CPU ms/req is the server process\'s user + system CPU over the measurement divided by its responses: far less sensitive than req/s to what else the machine runs; 1000 / CPU ms/req is roughly what one dedicated core could serve.',
     'The note cases compare the engine with itself: a resource with a beforeChange hook and an event subscriber against its twin without them (what the pipeline\'s seams cost).',
     `Mixed workload: ${'40 % GET by id, 30 % list with its total (status=active, status=inactive, gender=female, status=active&gender=male; sort=last_name, 50 a page), 20 % prefix search (the search prefixes below, 50 a page), 5 % POST, 5 % PATCH with base_version from a pool'}; every write invalidates the engine's cached totals and pages.`,
