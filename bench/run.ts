@@ -116,6 +116,12 @@ async function main() {
     copyFileSync(file, copy);
     return copy;
   };
+  /** The bare arm reads its PATCH pools' versions from its own copy. */
+  const bareProbe = (file: string, orgId: string) => {
+    const p = sqliteProbe(file, orgId);
+    atCleanup('close the bare copy\'s probe', () => p.close());
+    return p;
+  };
   const seedRow = (label: string, x: Seeded, target?: number): SeedingRow => ({ label, patients: x.patients, seconds: x.seconds, rowsPerSecond: x.rowsPerSecond, generateSeconds: x.generateSeconds, target });
   const engineRss = (label: string, server: Server, startRss: number) => {
     const m = memoryOf(server.pid);
@@ -146,11 +152,13 @@ async function main() {
     }
 
     const engine = await start('engine', build.engine, { DATABASE_URL: `sqlite:${file}`, REDIS_URL: '' });
-    const bare = await start('bare', build.bare, { BENCH_DB: bareCopy(file), BENCH_ORG: ORG });
+    const bareFile = bareCopy(file);
+    const bare = await start('bare', build.bare, { BENCH_DB: bareFile, BENCH_ORG: ORG });
     const pgServer = pg ? await start('engine-pg', build.engine, { DATABASE_URL: pg.url, REDIS_URL: s.redisUrl ?? '', BENCH_REDIS_PREFIX: pg.redisPrefix ?? '' }) : undefined;
     const rssStart = { engine: memoryOf(engine.pid).rss, pg: pgServer ? memoryOf(pgServer.pid).rss : 0 };
 
     const [engineData, bareData] = await armData(probe, 2, true);
+    bareData.probe = bareProbe(bareFile, seeded.orgId);
     const arms: Partial<Record<ArmKey, Arm>> = {
       engine: { key: 'engine', server: engine, prefix: prefixOf, auth: auth(seeded), data: engineData },
       bare: { key: 'bare', server: bare, prefix: '', auth: {}, data: bareData },
@@ -177,9 +185,11 @@ async function main() {
     const probe = sqliteProbe(file, seeded.orgId);
     atCleanup('close the large SQLite probe', () => probe.close());
     const engine = await start('engine', build.engine, { DATABASE_URL: `sqlite:${file}`, REDIS_URL: '' });
-    const bare = await start('bare', build.bare, { BENCH_DB: bareCopy(file), BENCH_ORG: ORG });
+    const bareFile = bareCopy(file);
+    const bare = await start('bare', build.bare, { BENCH_DB: bareFile, BENCH_ORG: ORG });
     const rssStart = memoryOf(engine.pid).rss;
     const [engineData, bareData] = await armData(probe, 2, false);
+    bareData.probe = bareProbe(bareFile, seeded.orgId);
     const arms: Partial<Record<ArmKey, Arm>> = {
       engine: { key: 'engine', server: engine, prefix: prefixOf, auth: auth(seeded), data: engineData },
       bare: { key: 'bare', server: bare, prefix: '', auth: {}, data: bareData },

@@ -29,7 +29,7 @@ type Counts = Record<string, number>;
  * connection), without the zeros a count brought back to zero leaves.
  */
 async function storedCounts(knex: Knex, table: string, orgId: string, key: string[]): Promise<Counts> {
-  const rows = await knex('record_counts').where({ org_id: orgId, table_name: table, count_key: key.join(',') }).groupBy('key_values').select('key_values').sum({ n: 'n' });
+  const rows = (await knex('record_counts').where({ org_id: orgId, table_name: table, count_key: key.join(',') }).groupBy('key_values').select('key_values').sum({ n: 'n' })) as { key_values: string; n: unknown }[];
   return Object.fromEntries(rows.filter((r) => Number(r.n) !== 0).map((r) => [r.key_values, Number(r.n)]));
 }
 
@@ -61,7 +61,7 @@ async function expectCountsExact(knex: Knex, orgId: string, table = 'patients', 
 
 /** Every count of the org's stored rows, to compare before and after a write that must change nothing. */
 async function snapshot(knex: Knex, orgId: string): Promise<Counts> {
-  const rows = await knex('record_counts').where({ org_id: orgId }).groupBy('table_name', 'count_key', 'key_values').select('table_name', 'count_key', 'key_values').sum({ n: 'n' });
+  const rows = (await knex('record_counts').where({ org_id: orgId }).groupBy('table_name', 'count_key', 'key_values').select('table_name', 'count_key', 'key_values').sum({ n: 'n' })) as { table_name: string; count_key: string; key_values: string; n: unknown }[];
   return Object.fromEntries(rows.map((r) => [`${r.table_name}|${r.count_key}|${r.key_values}`, Number(r.n)]));
 }
 
