@@ -49,7 +49,7 @@ import { postgresProbe, sqliteProbe, type DbProbe } from './lib/db-probe.js';
 import type { Accounting } from './lib/measure.js';
 import { mixedCase } from './lib/mixed.js';
 import { commOf, memoryOf } from './lib/proc.js';
-import { atCleanup, buildServers, cleanupAll, handleSignals, interrupted, log, ROOT, runningServers, startServer, stopServer, type Server } from './lib/processes.js';
+import { atCleanup, buildServers, cleanupAll, handleSignals, interrupted, log, ROOT, runningServers, startFlags, startServer, stopServer, type Server } from './lib/processes.js';
 import { rawResults, renderReport, type PhaseResult, type RssRow, type SeedingRow } from './lib/report.js';
 import { runRounds } from './lib/rounds.js';
 import { ORG, seed, type Seeded } from './lib/seed.js';
@@ -75,7 +75,8 @@ async function armData(probe: DbProbe, patchArms: number, notes: boolean): Promi
 }
 
 async function start(name: string, script: string, env: Record<string, string>): Promise<Server> {
-  const server = await startServer(name, script, env);
+  // The engine runs with npm start's Node flags; the bare server with Node's defaults.
+  const server = await startServer(name, script, env, name.startsWith('engine') ? startFlags() : []);
   log(`${name}: ${server.url} (pid ${server.pid})`);
   return server;
 }

@@ -69,7 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
     if (!file) problems.push(`DATABASE_URL 'sqlite:' needs a file path, e.g. sqlite:./data/emr.sqlite`);
-    database = { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(file), driver, cacheMb: int(env, 'SQLITE_CACHE_MB', 32, 2, 4096, problems) };
+    database = { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(file), driver, cacheMb: int(env, 'SQLITE_CACHE_MB', 16, 2, 4096, problems) };
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     database = { kind: 'postgres', url, schema: env.DATABASE_SCHEMA || undefined };
   } else {

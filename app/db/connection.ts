@@ -138,7 +138,7 @@ export function openDatabase(config: Config['database']): Database {
         afterCreate(conn: any, done: (err: Error | null, conn: unknown) => void) {
           // SQLite's own page cache (2 MiB by default) holds the upper levels of every index: at
           // 100,000 patients and more, a write touches ~20 B-trees and misses it several times.
-          const cacheKib = (config.cacheMb ?? 32) * 1024;
+          const cacheKib = (config.cacheMb ?? 16) * 1024;
           const pragmas = ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000', 'foreign_keys = ON', `cache_size = -${cacheKib}`];
           if (typeof conn.pragma === 'function') {
             for (const p of pragmas) conn.pragma(p);

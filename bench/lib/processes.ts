@@ -2,6 +2,7 @@
 // out: servers are stopped, temporary files and databases removed, on success, on error and on
 // Ctrl-C alike.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -90,11 +91,17 @@ export function buildServers(): { engine: string; bare: string } {
 // Variables of the developer's shell that must not reach a server: each gets its database explicitly.
 const WITHHELD = ['DATABASE_URL', 'DATABASE_SCHEMA', 'REDIS_URL', 'BENCH_DB', 'NODE_OPTIONS'];
 
-/** Starts a server script and resolves once it prints `LISTENING <url>`. */
-export function startServer(name: string, script: string, env: Record<string, string>): Promise<Server> {
+/** The Node flags `npm start` runs the engine with (its heap cap), so the benchmark runs it alike. */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts.start.split(/\s+/).filter((arg) => arg.startsWith('--'));
+}
+
+/** Starts a server script (with `nodeFlags`) and resolves once it prints `LISTENING <url>`. */
+export function startServer(name: string, script: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<Server> {
   return new Promise((resolve, reject) => {
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !WITHHELD.includes(k)));
-    const proc = spawn(process.execPath, [script], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [...nodeFlags, script], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     const server: Server = { name, proc, pid: proc.pid!, url: '' };
     servers.add(server);
     proc.once('exit', () => servers.delete(server));
