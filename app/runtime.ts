@@ -19,6 +19,7 @@ import { Kernel, loadPluginDirs } from './kernel/kernel.js';
 import { definitionFingerprint, SchemaHolder } from './kernel/schema-holder.js';
 import { createJobQueue, type JobQueue } from './jobs/index.js';
 import { GenerationBuilder } from './schema/generation.js';
+import type { CachedPage } from './operations/list.js';
 
 // The root of the running tree: the repository under tsx, dist/ when compiled (`npm start`), where
 // definitions/ (and plugins/) are compiled beside app/; folders loaded by path are found under it.
@@ -47,7 +48,7 @@ export interface Runtime {
   generations: WriteGenerations;
   counts: ResultCache<number>;
   /** Decoded list pages (without embedded relations), exact per write generation. */
-  pages: ResultCache<{ rows: Record<string, unknown>[]; hasNext: boolean }>;
+  pages: ResultCache<CachedPage>;
   close(): Promise<void>;
 }
 

@@ -53,8 +53,11 @@ export class ResultCache<T> {
   private size = 0;
   constructor(private readonly max: number) {}
 
-  /** The cached value for the query under this generation, computing it once if missing. */
-  async through(table: string, generation: string | null, query: { toSQL(): { sql: string; bindings: readonly unknown[] } }, compute: () => Promise<T>): Promise<T> {
+  /**
+   * The cached value for the query under this generation, computing it once if missing. `key`
+   * names the query completely: everything its SQL and bindings are built from.
+   */
+  async through(table: string, generation: string | null, key: string, compute: () => Promise<T>): Promise<T> {
     if (generation === null) return compute();
     let slot = this.tables.get(table);
     if (!slot || slot.generation !== generation) {
@@ -62,8 +65,6 @@ export class ResultCache<T> {
       slot = { generation, entries: new Map() };
       this.tables.set(table, slot);
     }
-    const { sql, bindings } = query.toSQL();
-    const key = `${sql}|${JSON.stringify(bindings)}`;
     const hit = slot.entries.get(key);
     if (hit !== undefined) return hit;
     const value = await compute();

@@ -11,7 +11,7 @@ import { bodyObject } from '../operations/pipeline.js';
 import { archiveRecord, restoreRecord } from '../operations/archive.js';
 import { createRecord } from '../operations/create.js';
 import { getRecord } from '../operations/get.js';
-import { listRecords } from '../operations/list.js';
+import { listRecords, SERIALIZED_DATA, type ListResult } from '../operations/list.js';
 import { parentParam, type Row } from '../operations/records.js';
 import { updateRecord } from '../operations/update.js';
 import type { Registry } from '../core/registry.js';
@@ -67,6 +67,15 @@ function ifMatch(ctx: Context): number | undefined {
 
 function etagOf(def: ResolvedDefinition, record: Row | null | undefined): Record<string, string> {
   return def.versioned && record && typeof record.version === 'number' ? { etag: `W/"${record.version}"` } : {};
+}
+
+/** A list's envelope as JSON, splicing in its rows as the page cache already serialized them. */
+function listJson(result: ListResult): string {
+  const data = (result as { [SERIALIZED_DATA]?: string })[SERIALIZED_DATA] ?? JSON.stringify(result.data);
+  const rest: Record<string, unknown> = { limit: result.limit, page_info: result.page_info };
+  if (result.total_count !== undefined) rest.total_count = result.total_count;
+  if (result.offset !== undefined) rest.offset = result.offset;
+  return `{"data":${data},${JSON.stringify(rest).slice(1)}`;
 }
 
 /** Answers `{data}` with the record's ETag. */
@@ -135,7 +144,8 @@ export function resourceRouter(rt: Runtime): Router {
       });
     }
     router.get(base, ...pre, async (ctx) => {
-      ctx.body = await listRecords(rt, { ...target(ctx), query: readQueryString(ctx.querystring) });
+      ctx.type = 'json';
+      ctx.body = listJson(await listRecords(rt, { ...target(ctx), query: readQueryString(ctx.querystring) }));
     });
     router.get(item, ...pre, async (ctx) => {
       answer(ctx, def, await getRecord(rt, { ...target(ctx), id: ctx.params.id, query: readQueryString(ctx.querystring) }));

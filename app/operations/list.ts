@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime.js';
 import { encodeCursor } from './cursor.js';
 import { compileListQuery, type ListQuery } from './list-query.js';
 import { applyFilters, applyKeyset, applySearch, applySort } from './query-builder.js';
-import { addComputed, assertParent, baseQuery, connection, embedRelations, presenter, type Row, type Scope } from './records.js';
+import { addComputed, assertParent, baseQuery, connection, embedRelations, presentedNames, presenter, type Row, type Scope } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 
 export interface ListArgs extends ResourceArgs {
@@ -38,12 +38,24 @@ async function totalFromCountKeys(s: Scope, def: ResolvedDefinition, q: ListQuer
   return lookup ? readCount(s.rt.db.statements, connection(s), def.table, orgId, lookup) : undefined;
 }
 
+/** A decoded page as the page cache keeps it, with its rows serialized per field list shown. */
+export interface CachedPage {
+  rows: Row[];
+  hasNext: boolean;
+  /** `JSON.stringify` of the presented rows, by the presented field list. */
+  serialized?: Map<string, string>;
+}
+
+/** The list's rows already serialized as JSON, when the page came from the cache (the route splices them in). */
+export const SERIALIZED_DATA = Symbol('serialized list data');
+
 /**
  * Lists records: filters, search, sort, offset or keyset paging, relations embedded in batches.
  * A total that the definition's count keys hold is read from them; other totals and the decoded
  * page are cached per write generation of the table, so repeated requests over an unchanged
- * table neither recount nor re-read, and any committed write invalidates both. Permissions,
- * field selection and read audit still apply on every request.
+ * table neither recount nor re-read (nor build a query, nor serialize the page again for the
+ * same fields shown), and any committed write invalidates both. Permissions, field selection
+ * and read audit still apply on every request.
  */
 export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResult> {
   const { s, def } = openScope(rt, args);
@@ -67,9 +79,18 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   const codec = s.gen.codec(def.name);
   const dialect = rt.db.dialect;
   const searchIndexes = !!q.search && searchFields.every((f) => f.mode === 'prefix');
-  const qb = baseQuery(s, def, 'read', undefined, { parentId: args.parentId, includeArchived: q.includeArchived, searchIndexes });
-  applyFilters(qb, def, q.filters, codec, dialect);
-  if (q.search) applySearch(qb, def, q.search, dialect, searchFields);
+  // The rows a list reads, built anew for each query run (the count and the page each take one).
+  const rowsQuery = () => {
+    const qb = baseQuery(s, def, 'read', undefined, { parentId: args.parentId, includeArchived: q.includeArchived, searchIndexes });
+    applyFilters(qb, def, q.filters, codec, dialect);
+    if (q.search) applySearch(qb, def, q.search, dialect, searchFields);
+    return qb;
+  };
+  // The cache keys name everything those queries are built from: the schema generation, the
+  // organization and the caller's row conditions (baseQuery's terms), parent, archived, filters,
+  // search and the fields it may search; the page adds sort, cursor, limit and offset. So a
+  // cached answer is never built and compiled just to be looked up.
+  const rowsKey = JSON.stringify([s.gen.version, ctx.org?.id ?? null, rowConditions(ctx.ability, 'read', def), args.parentId ?? null, q.includeArchived, q.filters, q.search ?? null, searchFields.map((f) => f.name), searchIndexes]);
 
   // One generation for the whole request: the total and the page describe the same table state.
   // Inside a caller's transaction nothing is cached: it may see its own uncommitted writes.
@@ -78,16 +99,16 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   if (q.count) {
     total = await totalFromCountKeys(s, def, q, args.parentId);
     if (total === undefined) {
-      const countQuery = qb.clone().count({ n: '*' }).first();
-      total = await rt.counts.through(def.table, generation, countQuery, async () => Number((await countQuery).n));
+      total = await rt.counts.through(def.table, generation, rowsKey, async () => Number((await rowsQuery().count({ n: '*' }).first()).n));
     }
   }
 
-  if (q.after) applyKeyset(qb, q.sort, q.after, codec);
-  applySort(qb, q.sort, dialect);
-  qb.limit(q.limit + 1);
-  if (!q.after && q.offset) qb.offset(q.offset);
-  const fetchPage = async () => {
+  const fetchPage = async (): Promise<CachedPage> => {
+    const qb = rowsQuery();
+    if (q.after) applyKeyset(qb, q.sort, q.after, codec);
+    applySort(qb, q.sort, dialect);
+    qb.limit(q.limit + 1);
+    if (!q.after && q.offset) qb.offset(q.offset);
     const fetched = (await qb) as Row[];
     const hasNext = fetched.length > q.limit;
     const rows = (hasNext ? fetched.slice(0, q.limit) : fetched).map((r) => codec.fromDb(r));
@@ -95,17 +116,29 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
     return { rows, hasNext };
   };
   // Embedding relations reads other tables (and writes into the rows), so such pages are not cached.
-  const { rows, hasNext } = q.include.length ? await fetchPage() : await rt.pages.through(def.table, generation, qb, fetchPage);
+  const pageKey = `${rowsKey}|${JSON.stringify([q.sort, q.after ?? null, q.limit, q.after ? 0 : q.offset])}`;
+  const page = q.include.length ? await fetchPage() : await rt.pages.through(def.table, generation, pageKey, fetchPage);
+  const { rows, hasNext } = page;
   if (q.include.length) await embedRelations(s, def, rows, q.include);
   if (def.auditReads && rows.length) rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id) });
 
   const last = rows[rows.length - 1];
-  const result: ListResult = {
-    data: rows.map(presenter(def, ctx, q.fields)),
-    limit: q.limit,
-    page_info: { end_cursor: last ? encodeCursor(q.sort, last) : null, has_next_page: hasNext },
-  };
+  const names = presentedNames(def, ctx, q.fields);
+  const shape = presenter(def, ctx, q.fields);
+  // `data` is presented anew on every read (a caller may change what it gets); the HTTP route
+  // takes the serialized form instead, kept with a cached page for each field list shown.
+  const result = {} as ListResult;
+  Object.defineProperty(result, 'data', { enumerable: true, configurable: true, get: () => rows.map(shape) });
+  result.limit = q.limit;
+  result.page_info = { end_cursor: last ? encodeCursor(q.sort, last) : null, has_next_page: hasNext };
   if (total !== undefined) result.total_count = total;
   if (!q.after) result.offset = q.offset;
+  if (!q.include.length) {
+    const fieldsKey = names.join(',');
+    page.serialized ??= new Map();
+    let json = page.serialized.get(fieldsKey);
+    if (json === undefined) page.serialized.set(fieldsKey, (json = JSON.stringify(result.data)));
+    Object.defineProperty(result, SERIALIZED_DATA, { value: json, enumerable: false });
+  }
   return result;
 }

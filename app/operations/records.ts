@@ -147,13 +147,18 @@ function relationNames(def: ResolvedDefinition): string[] {
  * embedded relations. The field list is worked out once, then applied to every row of a page.
  */
 export function presenter(def: ResolvedDefinition, ctx: OperationContext, selected?: string[]): (row: Row) => Row {
-  const readable = readableFor(ctx, def);
-  const names = [...(selected ?? def.outputFields).filter((n) => readable.has(n)), ...relationNames(def)];
+  const names = presentedNames(def, ctx, selected);
   return (row) => {
     const out: Row = {};
     for (const name of names) if (row[name] !== undefined) out[name] = row[name];
     return out;
   };
+}
+
+/** The fields the caller is shown, in order: what a presented row can hold. */
+export function presentedNames(def: ResolvedDefinition, ctx: OperationContext, selected?: string[]): string[] {
+  const readable = readableFor(ctx, def);
+  return [...(selected ?? def.outputFields).filter((n) => readable.has(n)), ...relationNames(def)];
 }
 
 export function present(def: ResolvedDefinition, ctx: OperationContext, row: Row, selected?: string[]): Row {

@@ -71,4 +71,27 @@ describe('cached totals and pages stay exact', () => {
     expect(again.data.map((p: any) => p.last_name)).to.include('Zimmer');
     expect(again.data[again.data.length - 1].id).to.equal(target.id);
   });
+
+  it('serves a cached page to each caller with only the fields it may see and asked for, and never across organizations', async () => {
+    await s.createOrg('cache-other');
+    const plain = (await s.createKey({ orgs: ['cache-clinic'], scopes: ['patients:read'], rateLimit: 100000 })).key;
+    const other = (await s.createKey({ orgs: ['cache-other'], scopes: ['*'], rateLimit: 100000 })).key;
+    const first = await s.api('PATCH', `${P}/${(await list('sort=last_name')).data[0].id}`, {
+      key, body: { base_version: (await list('sort=last_name')).data[0].version, social_security_number: '123-45-6789' },
+    });
+    expect(first.status).to.equal(200);
+    const query = 'sort=last_name&limit=5';
+    const sensitive = await list(query); // fills the cache with this caller's view
+    expect(sensitive.data.some((p: any) => p.social_security_number === '123-45-6789')).to.equal(true);
+    const again = await s.api('GET', `${P}?${query}`, { key: plain });
+    expect(again.status).to.equal(200);
+    expect(again.body.data.map((p: any) => p.id)).to.deep.equal(sensitive.data.map((p: any) => p.id));
+    expect(again.body.data.every((p: any) => !('social_security_number' in p)), 'no sensitive field without its scope').to.equal(true);
+    const narrow = (await s.api('GET', `${P}?${query}&fields=id,last_name`, { key })).body;
+    expect(narrow.data.map((p: any) => Object.keys(p).sort())).to.deep.equal(narrow.data.map(() => ['id', 'last_name']));
+    expect(narrow.total_count).to.equal(sensitive.total_count);
+    const elsewhere = (await s.api('GET', `/api/v1/cache-other/patients?${query}`, { key: other })).body;
+    expect(elsewhere.total_count).to.equal(0);
+    expect(elsewhere.data).to.deep.equal([]);
+  });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ResultCache } from '../../app/db/write-generations.js';
 
-const query = (sql: string, bindings: unknown[] = []) => ({ toSQL: () => ({ sql, bindings }) });
+const query = (sql: string, bindings: unknown[] = []) => `${sql}|${JSON.stringify(bindings)}`;
 
 describe('ResultCache', () => {
   it('computes a query once per generation and again after the generation moves', async () => {
