@@ -58,6 +58,12 @@ export interface Dialect {
    * needs nothing: its one writer is whichever transaction wrote first.
    */
   lockTableAgainstWrites(trx: Knex.Transaction, table: string): Promise<void>;
+  /**
+   * Brings the planner's statistics up to date after a bulk load. PostgreSQL plans a prefix
+   * search as a scan of the whole organization until it knows the table (and autovacuum may be
+   * off or not have run yet); SQLite's planner needs none for the engine's indexes.
+   */
+  refreshStatistics(knex: Knex, table: string): Promise<void>;
 }
 
 const rows = (result: any): { name: string }[] => (Array.isArray(result) ? result : result.rows);
@@ -98,6 +104,7 @@ const sqlite: Dialect = {
   uuidsIgnoreCase: false,
   countSlots: 1,
   lockTableAgainstWrites: async () => {},
+  refreshStatistics: async () => {},
 };
 
 const postgres: Dialect = {
@@ -145,6 +152,9 @@ const postgres: Dialect = {
   // for the transactions already holding one to end.
   lockTableAgainstWrites: async (trx, table) => {
     await trx.raw(`lock table ${q(table)} in share mode`);
+  },
+  refreshStatistics: async (knex, table) => {
+    await knex.raw(`analyze ${q(table)}`);
   },
 };
 

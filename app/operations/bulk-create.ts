@@ -13,6 +13,9 @@ import { committed, duplicateError, newRow } from './write-helpers.js';
 import { insertRows } from '../db/statements.js';
 import { copyRow } from '../db/codec.js';
 
+/** A bulk create of at least this many rows refreshes the planner's statistics of the table. */
+const ANALYZE_AFTER_ROWS = 1000;
+
 export interface BulkCreateArgs extends ResourceArgs {
   items: Row[];
   chunkSize?: number;
@@ -107,6 +110,14 @@ export async function bulkCreateRecords(rt: Runtime, args: BulkCreateArgs): Prom
     }
   }
   if (valid.length) await committed(rt, def);
+  const created = results.filter((r) => r.status === 'created').length;
+  if (created >= ANALYZE_AFTER_ROWS) {
+    try {
+      await rt.db.dialect.refreshStatistics(rt.db.knex, def.table);
+    } catch (err) {
+      rt.logger.warn({ code: (err as { code?: string }).code ?? 'statistics_failed', resource: def.name }, 'could not refresh the planner statistics after a bulk create');
+    }
+  }
   return summarize(args.items.length, results);
 }
 

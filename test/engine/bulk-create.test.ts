@@ -30,6 +30,20 @@ describe('bulk create', () => {
     expect(Number(events!.n)).to.equal(500);
   });
 
+  it('brings PostgreSQL\'s planner statistics up to date after a bulk create of a thousand rows or more', async function () {
+    if (s.rt.db.dialect.name !== 'postgres') this.skip(); // SQLite's planner needs none
+    const org = await s.createOrg();
+    const ctx = systemContext(s.rt, org);
+    const analyzed = async () => (await s.rt.db.knex.raw(`select last_analyze from pg_stat_user_tables where schemaname = current_schema() and relname = 'tasks'`)).rows[0]?.last_analyze ?? null;
+    const before = await analyzed();
+    await bulkCreateRecords(s.rt, { resource: 'task', ctx, items: Array.from({ length: 999 }, (_, i) => ({ title: `Few #${i}` })) });
+    expect(await analyzed(), 'fewer rows: no analyze').to.deep.equal(before);
+    await bulkCreateRecords(s.rt, { resource: 'task', ctx, items: Array.from({ length: 1000 }, (_, i) => ({ title: `Many #${i}` })) });
+    const after = await analyzed();
+    expect(after).to.not.equal(null);
+    if (before) expect(new Date(after).getTime()).to.be.greaterThan(new Date(before).getTime());
+  });
+
   it('reports a row that is not an object by its index, and keeps the others', async () => {
     const org = await s.createOrg();
     const ctx = systemContext(s.rt, org);
