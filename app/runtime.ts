@@ -110,6 +110,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     const audit = new AuditWriter(db.knex, db.statements, auditTable, () => schemas.current.codec('audit-event'), config.auditFlushMs, logger, () => generations.bump(auditTable));
     const events = new EventBus({
       knex: db.knex,
+      statements: db.statements,
       kernel,
       logger,
       codec: () => schemas.current.codec('outbox-event'),

@@ -49,30 +49,40 @@ export function makeWriteGenerations(db: Database, redis: Redis | undefined, pre
  * are kept in all; the oldest go first.
  */
 export class ResultCache<T> {
-  private readonly tables = new Map<string, { generation: string; entries: Map<string, T> }>();
+  private readonly tables = new Map<string, { generation: string; entries: Map<string, T>; pending: Map<string, Promise<T>> }>();
   private size = 0;
   constructor(private readonly max: number) {}
 
   /**
    * The cached value for the query under this generation, computing it once if missing. `key`
-   * names the query completely: everything its SQL and bindings are built from.
+   * names the query completely: everything its SQL and bindings are built from. Requests that
+   * miss while the same value is being computed wait for that computation instead of running
+   * the query again (after a write, every connection would otherwise recount at once).
    */
   async through(table: string, generation: string | null, key: string, compute: () => Promise<T>): Promise<T> {
     if (generation === null) return compute();
     let slot = this.tables.get(table);
     if (!slot || slot.generation !== generation) {
       if (slot) this.size -= slot.entries.size;
-      slot = { generation, entries: new Map() };
+      slot = { generation, entries: new Map(), pending: new Map() };
       this.tables.set(table, slot);
     }
     const hit = slot.entries.get(key);
     if (hit !== undefined) return hit;
-    const value = await compute();
-    if (this.tables.get(table) !== slot) return value; // a newer generation arrived meanwhile
-    if (this.size >= this.max) this.evictOne();
-    slot.entries.set(key, value);
-    this.size++;
-    return value;
+    const running = slot.pending.get(key);
+    if (running) return running;
+    const computing = compute();
+    slot.pending.set(key, computing);
+    try {
+      const value = await computing;
+      if (this.tables.get(table) !== slot) return value; // a newer generation arrived meanwhile
+      if (this.size >= this.max) this.evictOne();
+      slot.entries.set(key, value);
+      this.size++;
+      return value;
+    } finally {
+      slot.pending.delete(key);
+    }
   }
 
   private evictOne(): void {

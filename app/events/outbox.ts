@@ -7,6 +7,7 @@ import type { RecordCodec } from '../core/schema-generation.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { outboxEventDefinition } from './definition.js';
+import { insertRows, type Statements } from '../db/statements.js';
 
 export type OutboxEvent = DomainEvent;
 
@@ -31,6 +32,8 @@ export function newEvent(ctx: OperationContext, def: ResolvedDefinition, record:
 
 export interface EventBusOptions {
   knex: Knex;
+  /** The hot statements (an event's row in its write, the delivered marks) as prepared ones. */
+  statements: Statements;
   kernel: Kernel;
   logger: Logger;
   codec: () => RecordCodec;
@@ -74,8 +77,7 @@ export class EventBus {
       claimed_until: until, claimed_by: this.instance, attempts: 0,
       delivered_at: null, failed_at: null, last_error: null, created_at: e.created_at, updated_at: e.created_at,
     }));
-    // SQLite caps the terms of one multi-row INSERT (500): bulk writes insert in slices.
-    for (let i = 0; i < rows.length; i += 200) await trx(TABLE).insert(rows.slice(i, i + 200));
+    await insertRows(this.o.statements, trx, TABLE, rows);
   }
 
   /** Hands committed events to their subscribers, off the request's path. */
@@ -126,7 +128,15 @@ export class EventBus {
     this.delivered = [];
     if (!ids.length) return;
     try {
-      await this.o.knex(TABLE).whereIn('id', ids).update({ delivered_at: new Date().toISOString(), claimed_until: null, updated_at: new Date().toISOString() });
+      const now = new Date().toISOString();
+      // A few statement texts only (sizes in powers of two), each prepared once.
+      for (let i = 0; i < ids.length;) {
+        let size = 256;
+        while (size > ids.length - i) size /= 2;
+        const part = ids.slice(i, i + size);
+        await this.o.statements.run(this.o.knex, `update "${TABLE}" set "delivered_at" = ?, "claimed_until" = null, "updated_at" = ? where "id" in (${part.map(() => '?').join(', ')})`, [now, now, ...part]);
+        i += size;
+      }
     } catch (err) {
       // Not marked means delivered again later: at least once, never lost.
       this.o.logger.warn({ code: (err as { code?: string }).code, events: ids.length }, 'could not mark events delivered');

@@ -45,4 +45,24 @@ describe('ResultCache', () => {
     expect(await cache.through('t', 'g2', query('q'), async () => 'recomputed')).to.equal('new');
     expect(await cache.through('t', 'g1', query('q'), async () => 'fresh')).to.equal('fresh');
   });
+
+  it('runs a query once for the requests that miss while it is being computed, and shares its failure', async () => {
+    const cache = new ResultCache<number>(10);
+    let calls = 0;
+    let release!: (n: number) => void;
+    const slow = () => {
+      calls++;
+      return new Promise<number>((resolve) => (release = resolve));
+    };
+    const waiting = [cache.through('t', 'g', 'q', slow), cache.through('t', 'g', 'q', slow), cache.through('t', 'g', 'q', slow)];
+    release(7);
+    expect(await Promise.all(waiting)).to.deep.equal([7, 7, 7]);
+    expect(calls).to.equal(1);
+    expect(await cache.through('t', 'g', 'q', slow)).to.equal(7); // cached now
+    const failing = () => Promise.reject(new Error('boom'));
+    const both = await Promise.allSettled([cache.through('t', 'g', 'bad', failing), cache.through('t', 'g', 'bad', failing)]);
+    expect(both.map((r) => r.status)).to.deep.equal(['rejected', 'rejected']);
+    let again = 0;
+    expect(await cache.through('t', 'g', 'bad', async () => ++again)).to.equal(1); // a failure is not cached
+  });
 });
