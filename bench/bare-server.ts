@@ -1,5 +1,5 @@
 // The baseline for the benchmarks: the engine's patient routes written by hand as leanly as a
-// careful developer would: Koa with a hand router, better-sqlite3 (WAL) straight on the same
+// careful developer would: Koa with a hand router, better-sqlite3 (WAL) straight on a copy of the same
 // SQLite file, one statement per case prepared once at start, no body parsing on reads. It has
 // no auth, validation, permissions, audit or caching; list and search run a naive count(*) on
 // every request. It returns the columns the engine returns for a patient (all stored columns but

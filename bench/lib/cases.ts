@@ -9,7 +9,7 @@ import type { Server } from './processes.js';
 import { pick } from './stats.js';
 
 /**
- * engine: the engine on SQLite; bare: the lean baseline on the same file; pg: the engine on
+ * engine: the engine on SQLite; bare: the lean baseline on a copy of the same file; pg: the engine on
  * PostgreSQL; unhooked: the engine writing a twin resource without hook and subscriber.
  */
 export type ArmKey = 'engine' | 'bare' | 'pg' | 'unhooked';
