@@ -35,7 +35,7 @@ export function makeCodec(def: ResolvedDefinition, dialect: Dialect): RecordCode
   return {
     toDb(values) {
       const out: Record<string, unknown> = {};
-      for (const k in values) {
+      for (const k of Object.keys(values)) {
         const v = values[k];
         if (v === null || v === undefined) out[k] = v;
         else if (jsonSet.has(k)) out[k] = JSON.stringify(v);
