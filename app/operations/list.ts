@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime.js';
 import { encodeCursor } from './cursor.js';
 import { compileListQuery, type ListQuery } from './list-query.js';
 import { applyFilters, applyKeyset, applySearch, applySort } from './query-builder.js';
-import { addComputed, assertParent, baseQuery, connection, embedRelations, presentedNames, presenter, type Row, type Scope } from './records.js';
+import { addComputed, assertParent, baseQuery, connection, embedRelations, presentedNames, presenterOf, type Row, type Scope } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 
 export interface ListArgs extends ResourceArgs {
@@ -124,7 +124,7 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
 
   const last = rows[rows.length - 1];
   const names = presentedNames(def, ctx, q.fields);
-  const shape = presenter(def, ctx, q.fields);
+  const shape = presenterOf(names);
   // `data` is presented anew on every read (a caller may change what it gets); the HTTP route
   // takes the serialized form instead, kept with a cached page for each field list shown.
   const result = {} as ListResult;

@@ -147,7 +147,11 @@ function relationNames(def: ResolvedDefinition): string[] {
  * embedded relations. The field list is worked out once, then applied to every row of a page.
  */
 export function presenter(def: ResolvedDefinition, ctx: OperationContext, selected?: string[]): (row: Row) => Row {
-  const names = presentedNames(def, ctx, selected);
+  return presenterOf(presentedNames(def, ctx, selected));
+}
+
+/** Shapes rows to exactly these fields, in this order. */
+export function presenterOf(names: readonly string[]): (row: Row) => Row {
   return (row) => {
     const out: Row = {};
     for (const name of names) if (row[name] !== undefined) out[name] = row[name];
