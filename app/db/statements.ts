@@ -144,12 +144,22 @@ function rowsPerInsert(columnCount: number): number {
  */
 export async function insertRows(statements: Statements, conn: Knex, table: string, rows: readonly Row[]): Promise<void> {
   if (!rows.length) return;
-  let size = rowsPerInsert(Object.keys(rows[0]).length);
-  let i = 0;
-  while (i < rows.length) {
-    while (size > rows.length - i) size /= 2;
-    const { sql, params } = insertSql(table, rows.slice(i, i + size));
+  for (const part of powerOfTwoSlices(rows, rowsPerInsert(Object.keys(rows[0]).length))) {
+    const { sql, params } = insertSql(table, part);
     await statements.run(conn, sql, params);
+  }
+}
+
+/**
+ * Consecutive slices of `items` whose lengths are powers of two no larger than `max` (itself a
+ * power of two): a statement per slice then has one of a handful of texts, each prepared once.
+ */
+export function* powerOfTwoSlices<T>(items: readonly T[], max: number): Generator<T[]> {
+  let size = max;
+  let i = 0;
+  while (i < items.length) {
+    while (size > items.length - i) size /= 2;
+    yield items.slice(i, i + size);
     i += size;
   }
 }

@@ -7,7 +7,7 @@ import type { RecordCodec } from '../core/schema-generation.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { outboxEventDefinition } from './definition.js';
-import { insertRows, type Statements } from '../db/statements.js';
+import { insertRows, powerOfTwoSlices, type Statements } from '../db/statements.js';
 
 export type OutboxEvent = DomainEvent;
 
@@ -129,13 +129,8 @@ export class EventBus {
     if (!ids.length) return;
     try {
       const now = new Date().toISOString();
-      // A few statement texts only (sizes in powers of two), each prepared once.
-      for (let i = 0; i < ids.length;) {
-        let size = 256;
-        while (size > ids.length - i) size /= 2;
-        const part = ids.slice(i, i + size);
+      for (const part of powerOfTwoSlices(ids, 256)) {
         await this.o.statements.run(this.o.knex, `update "${TABLE}" set "delivered_at" = ?, "claimed_until" = null, "updated_at" = ? where "id" in (${part.map(() => '?').join(', ')})`, [now, now, ...part]);
-        i += size;
       }
     } catch (err) {
       // Not marked means delivered again later: at least once, never lost.
