@@ -7,10 +7,12 @@ import type { OperationContext } from '../app/operations/context.js';
 import { createRecord } from '../app/operations/create.js';
 import type { Row } from '../app/operations/records.js';
 import type { Runtime } from '../app/runtime.js';
+import { ALLERGY_DEFINITIONS, DISEASE_DEFINITIONS, MEDICATION_DEFINITIONS, PATIENT_ALERT_DEFINITIONS, PATIENT_TAG_DEFINITIONS } from './catalogs.js';
 import { patientRows, REF_DATE, seededFaker } from './generators.js';
 
 // The demo organization `demo-clinic`: a small practice with locations, providers, 300 patients,
-// tasks, support tickets with comments, and the shared knowledge base. Everything goes through
+// tasks, support tickets with comments, the practice's catalogs (allergens, conditions,
+// medications, chart alert kinds, patient tags), and the shared knowledge base. Everything goes through
 // the operations (validation, reference checks, audit) as the platform's own `demo-seed` actor.
 // The content is deterministic (seeded Faker, fixed reference date): only ids and timestamps
 // differ between fresh databases.
@@ -166,6 +168,12 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
   counts.locations = locationIds.length;
   const providerIds = await bulk(rt, 'provider', ctx, providerBodies(f));
   counts.providers = providerIds.length;
+
+  counts.allergy_definitions = (await bulk(rt, 'allergy-definition', ctx, ALLERGY_DEFINITIONS)).length;
+  counts.disease_definitions = (await bulk(rt, 'disease-definition', ctx, DISEASE_DEFINITIONS)).length;
+  counts.medication_definitions = (await bulk(rt, 'medication-definition', ctx, MEDICATION_DEFINITIONS)).length;
+  counts.patient_alert_definitions = (await bulk(rt, 'patient-alert-definition', ctx, PATIENT_ALERT_DEFINITIONS)).length;
+  counts.patient_tag_definitions = (await bulk(rt, 'patient-tag-definition', ctx, PATIENT_TAG_DEFINITIONS)).length;
 
   // Active locations and providers only for the care team of patients.
   const patients = patientRows(300, SEED, { providerIds: providerIds.slice(0, 7), locationIds: locationIds.slice(0, 3) });
