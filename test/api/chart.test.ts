@@ -179,7 +179,7 @@ describe('Chart sub-resources: allergies, diseases, medications', () => {
   });
 
   describe('medications', () => {
-    it('records a medication with nothing required: status active and is_cpoe false by default', async () => {
+    it('records a medication with no field required by the schema: status active and is_cpoe false by default', async () => {
       const freeText = await create(f, under(patient, 'medications'), { med_descript: 'Vitamin D3 1000 IU', dosage: '1 tablet', frequency: 'daily' });
       expect(freeText).to.include({ patient_id: patient.id, med_descript: 'Vitamin D3 1000 IU', medication_definition_id: null, provider_id: null, status: 'active', is_cpoe: false, version: 1 });
       expect(freeText).to.not.have.property('interaction_warnings');
@@ -188,6 +188,22 @@ describe('Chart sub-resources: allergies, diseases, medications', () => {
       const got = await f.s.api('GET', `${f.base}/${under(patient, 'medications')}/${fromCatalog.id}?include=medication_definition,provider`, { key: f.key });
       expect(got.body.data.medication_definition).to.include({ id: amoxicillin.id, name: 'Amoxicillin 500 mg capsule' });
       expect(got.body.data.provider).to.include({ id: provider.id, last_name: 'Hopper' });
+    });
+
+    it('refuses a medication named neither by a catalog entry nor by med_descript, on create and on update', async () => {
+      for (const body of [{}, { dosage: '1 tablet' }, { med_descript: '  ' }]) {
+        const res = await post(under(patient, 'medications'), body);
+        expectError(res, 422, 'unprocessable');
+        expect(detailPaths(res)).to.deep.equal(['/body/medication_definition_id', '/body/med_descript']);
+      }
+      const m = await create(f, under(patient, 'medications'), { med_descript: 'Iron 325 mg' });
+      const path = `${under(patient, 'medications')}/${m.id}`;
+      expectError(await patch(path, { base_version: 1, med_descript: '' }), 422, 'unprocessable');
+      const swapped = await patch(path, { base_version: 1, med_descript: null, medication_definition_id: amoxicillin.id });
+      expect(swapped.status).to.equal(200);
+      expect(swapped.body.data).to.include({ med_descript: null, medication_definition_id: amoxicillin.id });
+      expectError(await patch(path, { base_version: 2, medication_definition_id: null }), 422, 'unprocessable');
+      expect((await f.s.api('POST', `${f.base}/${path}/archive`, { key: f.key })).status).to.equal(200);
     });
 
     it('changes status and discontinuation_reason with base_version; filters by status', async () => {
