@@ -7,24 +7,30 @@ import type { OperationContext } from '../app/operations/context.js';
 import { createRecord } from '../app/operations/create.js';
 import type { Row } from '../app/operations/records.js';
 import type { Runtime } from '../app/runtime.js';
+import { ALLERGY_DEFINITIONS, DISEASE_DEFINITIONS, MEDICATION_DEFINITIONS, PATIENT_ALERT_DEFINITIONS, PATIENT_TAG_DEFINITIONS } from './catalogs.js';
+import { chartBodies } from './chart.js';
 import { patientRows, REF_DATE, seededFaker } from './generators.js';
 
-// The demo organization `demo-clinic`: a small practice with locations, providers, 300 patients,
-// tasks, support tickets with comments, and the shared knowledge base. Everything goes through
-// the operations (validation, reference checks, audit) as the platform's own `demo-seed` actor.
+// The demo organization `demo-clinic`: a small practice with locations, providers, 300 patients
+// with chart allergies, problems and medications, tasks, support tickets with comments, the
+// practice's catalogs (allergens, conditions, medications, chart alert kinds, patient tags), and
+// the shared knowledge base. Everything goes through the operations (validation, reference
+// checks, audit) as the platform's own `demo-seed` actor.
 // The content is deterministic (seeded Faker, fixed reference date): only ids and timestamps
 // differ between fresh databases.
 
 export const DEMO_ORG = { slug: 'demo-clinic', name: 'Demo Clinic' };
 export const DEMO_PARTNER = 'Demo Partner';
 const SEED = 2026;
+// The chart rows draw from a generator of their own, so the data seeded before them stays as it was.
+const CHART_SEED = 2027;
 const ACTOR = 'demo-seed';
 
 const ymd = (d: Date) => d.toISOString().slice(0, 10);
 
 /** Creates many records and fails loudly if any is rejected (demo data must be valid). */
-async function bulk(rt: Runtime, name: string, ctx: OperationContext, bodies: Row[]): Promise<string[]> {
-  const result = await bulkCreateRecords(rt, { resource: name, ctx, items: bodies, chunkSize: 500 });
+async function bulk(rt: Runtime, name: string, ctx: OperationContext, bodies: Row[], parentId?: string): Promise<string[]> {
+  const result = await bulkCreateRecords(rt, { resource: name, ctx, items: bodies, chunkSize: 500, parentId });
   const failed = result.results.filter((r) => r.status === 'failed');
   if (failed.length) {
     const first = failed[0];
@@ -167,12 +173,31 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
   const providerIds = await bulk(rt, 'provider', ctx, providerBodies(f));
   counts.providers = providerIds.length;
 
+  const allergyDefinitionIds = await bulk(rt, 'allergy-definition', ctx, ALLERGY_DEFINITIONS);
+  counts.allergy_definitions = allergyDefinitionIds.length;
+  const diseaseDefinitionIds = await bulk(rt, 'disease-definition', ctx, DISEASE_DEFINITIONS);
+  counts.disease_definitions = diseaseDefinitionIds.length;
+  const medicationDefinitionIds = await bulk(rt, 'medication-definition', ctx, MEDICATION_DEFINITIONS);
+  counts.medication_definitions = medicationDefinitionIds.length;
+  counts.patient_alert_definitions = (await bulk(rt, 'patient-alert-definition', ctx, PATIENT_ALERT_DEFINITIONS)).length;
+  counts.patient_tag_definitions = (await bulk(rt, 'patient-tag-definition', ctx, PATIENT_TAG_DEFINITIONS)).length;
+
   // Active locations and providers only for the care team of patients.
   const patients = patientRows(300, SEED, { providerIds: providerIds.slice(0, 7), locationIds: locationIds.slice(0, 3) });
   const patientIds = await bulk(rt, 'patient', ctx, patients);
   counts.patients = patientIds.length;
 
   counts.tasks = (await bulk(rt, 'task', ctx, taskBodies(f, patientIds))).length;
+
+  counts.patient_allergies = 0;
+  counts.patient_diseases = 0;
+  counts.patient_medications = 0;
+  const charts = chartBodies(patientIds, { allergyDefinitionIds, diseaseDefinitionIds, medicationDefinitionIds, providerIds: providerIds.slice(0, 7) }, CHART_SEED);
+  for (const chart of charts) {
+    if (chart.allergies.length) counts.patient_allergies += (await bulk(rt, 'patient-allergy', ctx, chart.allergies, chart.patientId)).length;
+    if (chart.diseases.length) counts.patient_diseases += (await bulk(rt, 'patient-disease', ctx, chart.diseases, chart.patientId)).length;
+    if (chart.medications.length) counts.patient_medications += (await bulk(rt, 'patient-medication', ctx, chart.medications, chart.patientId)).length;
+  }
 
   const kb = KB_ARTICLES.map((a, i) => ({ ...a, active: i % 15 !== 14 }));
   counts.kb_articles = (await bulk(rt, 'kb-article', globalCtx, kb)).length;

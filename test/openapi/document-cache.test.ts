@@ -37,6 +37,10 @@ describe('OpenApiDocumentCache', () => {
     expect(builds).to.deep.equal(['patients:read tasks:read']);
     expect(JSON.parse(a).paths).to.have.keys(
       '/api/v1/{org}/patients', '/api/v1/{org}/patients/{id}', '/api/v1/{org}/tasks', '/api/v1/{org}/tasks/{id}',
+      // The chart under a patient shares the patients scope.
+      '/api/v1/{org}/patients/{patient_id}/allergies', '/api/v1/{org}/patients/{patient_id}/allergies/{id}',
+      '/api/v1/{org}/patients/{patient_id}/diseases', '/api/v1/{org}/patients/{patient_id}/diseases/{id}',
+      '/api/v1/{org}/patients/{patient_id}/medications', '/api/v1/{org}/patients/{patient_id}/medications/{id}',
       '/api/v1/auth/token', '/api/openapi.json', '/health', '/metrics',
     );
     cache.scopedDocument(['*']);

@@ -87,23 +87,23 @@ describe('scoped OpenAPI documents', () => {
 
   it('keeps only GET routes of the resource for <scope>:read', async () => {
     const doc = scoped(['patients:read']);
-    expect(resourceRoutes(doc)).to.deep.equal(['GET /api/v1/{org}/patients', 'GET /api/v1/{org}/patients/{id}']);
+    // The chart under a patient (allergies, diseases, medications) shares the patients scope.
+    const chart = ['allergies', 'diseases', 'medications'].flatMap((c) => [`GET /api/v1/{org}/patients/{patient_id}/${c}`, `GET /api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
+    expect(resourceRoutes(doc)).to.deep.equal(['GET /api/v1/{org}/patients', 'GET /api/v1/{org}/patients/{id}', ...chart].sort());
     expect(routes(doc)).to.include.members(['POST /api/v1/auth/token', 'GET /health', 'GET /api/openapi.json']);
     expect(doc.info.description).to.include('scoped').and.include('`patients:read`');
     expect((await new Validator().validate(doc)).valid).to.equal(true);
   });
 
   it('adds every write for <scope>:write, which implies read', () => {
+    const crud = (base: string) => [
+      `DELETE ${base}/{id}`, `GET ${base}`, `GET ${base}/{id}`, `PATCH ${base}/{id}`, `POST ${base}`,
+      `POST ${base}/{id}/archive`, `POST ${base}/{id}/restore`, `PUT ${base}/{id}`,
+    ];
     expect(resourceRoutes(scoped(['patients:write']))).to.deep.equal([
-      'DELETE /api/v1/{org}/patients/{id}',
-      'GET /api/v1/{org}/patients',
-      'GET /api/v1/{org}/patients/{id}',
-      'PATCH /api/v1/{org}/patients/{id}',
-      'POST /api/v1/{org}/patients',
-      'POST /api/v1/{org}/patients/{id}/archive',
-      'POST /api/v1/{org}/patients/{id}/restore',
-      'PUT /api/v1/{org}/patients/{id}',
-    ]);
+      ...crud('/api/v1/{org}/patients'),
+      ...['allergies', 'diseases', 'medications'].flatMap((c) => crud(`/api/v1/{org}/patients/{patient_id}/${c}`)),
+    ].sort());
   });
 
   it('gives *:read every GET and no write, and * everything the full document has', () => {

@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { chartBodies } from '../../seeds/chart.js';
+import { DEMO_ORG, seedDemo } from '../../seeds/demo.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+// The demo organization gets its catalogs and chart rows, and seeding twice changes nothing.
+
+describe('Demo seed: catalogs and charts', function () {
+  this.timeout(120_000);
+  let s: TestServer;
+  let key: string;
+  let first: Awaited<ReturnType<typeof seedDemo>>;
+  const base = `/api/v1/${DEMO_ORG.slug}`;
+
+  before(async () => {
+    s = await startTestServer();
+    first = await seedDemo(s.rt);
+    key = (await s.createKey({ orgs: [DEMO_ORG.slug], scopes: ['*'], rateLimit: 1_000_000 })).key;
+  });
+
+  after(async () => {
+    await s.close();
+  });
+
+  it('fills every catalog of the demo organization with a few dozen entries', async () => {
+    expect(first.created).to.equal(true);
+    for (const [path, count] of [['allergy-definitions', 'allergy_definitions'], ['disease-definitions', 'disease_definitions'], ['medication-definitions', 'medication_definitions'], ['patient-alert-definitions', 'patient_alert_definitions'], ['patient-tag-definitions', 'patient_tag_definitions']]) {
+      const res = await s.api('GET', `${base}/${path}?limit=1`, { key });
+      expect(res.status, path).to.equal(200);
+      expect(res.body.total_count, path).to.equal(first.counts[count]).and.to.be.at.least(20);
+    }
+    const penicillin = await s.api('GET', `${base}/allergy-definitions?name=Penicillin`, { key });
+    expect(penicillin.body.data[0]).to.include({ allergen_type: 'drug', rx_cui: '70618' });
+    const hypertension = await s.api('GET', `${base}/disease-definitions?icd10_code=I10`, { key });
+    expect(hypertension.body.data[0].name).to.equal('Essential hypertension');
+  });
+
+  it('gives the demo patients allergies, problems and medications that point at the catalogs', async () => {
+    for (const [sub, count, ref] of [['allergies', 'patient_allergies', 'allergy_definition'], ['diseases', 'patient_diseases', 'disease_definition'], ['medications', 'patient_medications', 'medication_definition']]) {
+      expect(first.counts[count], count).to.be.greaterThan(100);
+      const rows: Record<string, any>[] = (await s.rt.db.knex(`patient_${sub}`).select('patient_id').count({ n: '*' }).groupBy('patient_id').orderBy('n', 'desc').limit(1));
+      const res = await s.api('GET', `${base}/patients/${rows[0].patient_id}/${sub}?include=${ref}`, { key });
+      expect(res.status, sub).to.equal(200);
+      expect(res.body.total_count, sub).to.equal(Number(rows[0].n));
+      const linked = res.body.data.filter((r: Record<string, any>) => r[`${ref}_id`]);
+      expect(linked.length, sub).to.be.greaterThan(0);
+      for (const r of linked) expect(r[ref].id).to.equal(r[`${ref}_id`]);
+    }
+    const audited = await s.api('GET', `${base}/audit-events?resource=patient-medication&limit=1`, { key });
+    expect(audited.body.total_count).to.equal(first.counts.patient_medications);
+  });
+
+  it('generates the same chart rows from the same ids', () => {
+    const ids = { allergyDefinitionIds: ['a1', 'a2', 'a3'], diseaseDefinitionIds: ['d1', 'd2'], medicationDefinitionIds: ['m1', 'm2'], providerIds: ['p1'] };
+    const patients = Array.from({ length: 50 }, (_, i) => `patient-${i}`);
+    const one = chartBodies(patients, ids, 7);
+    expect(chartBodies(patients, ids, 7)).to.deep.equal(one);
+    expect(chartBodies(patients, ids, 8)).to.not.deep.equal(one);
+    expect(one.some((c) => c.allergies.length) && one.some((c) => c.diseases.length) && one.some((c) => c.medications.length)).to.equal(true);
+  });
+
+  it('seeds once: a second call finds the organization and adds nothing', async () => {
+    expect((await seedDemo(s.rt)).created).to.equal(false);
+    const res = await s.api('GET', `${base}/patient-tag-definitions?limit=1`, { key });
+    expect(res.body.total_count).to.equal(first.counts.patient_tag_definitions);
+  });
+});
