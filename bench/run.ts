@@ -43,7 +43,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { patientRows } from '../seeds/generators.js';
+import { lifecycleStart, patientRows } from '../seeds/generators.js';
 import { listCase, standardCases, type Arm, type ArmData, type ArmKey, type BenchCase, type Workload } from './lib/cases.js';
 import { postgresProbe, sqliteProbe, type DbProbe } from './lib/db-probe.js';
 import type { Accounting } from './lib/measure.js';
@@ -98,7 +98,8 @@ async function main() {
   const tmp = mkdtempSync(path.join(s.tmpdir, 'emr-bench-'));
   atCleanup('remove the temporary files', () => rmSync(tmp, { recursive: true, force: true }));
   const build = buildServers();
-  const postBodies = patientRows(2000, 4242);
+  // POST bodies start a patient as a create may (active or prospective; plugins/patient-chart).
+  const postBodies = patientRows(2000, 4242).map((b) => lifecycleStart(b).body);
   const seeding: SeedingRow[] = [];
   const phases: PhaseResult[] = [];
   const rss: RssRow[] = [];

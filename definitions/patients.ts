@@ -62,8 +62,8 @@ export default defineEntity({
     },
     status: {
       type: 'enum', values: ['active', 'inactive', 'prospective', 'deceased', 'archived'], default: 'active',
-      filter: true, sort: true, changedBy: 'transition-status',
-      description: "Patient lifecycle status. One of: active, inactive, prospective, deceased, archived. Defaults to 'active'.",
+      filter: true, sort: true, changedBy: 'transition-status', createValues: ['active', 'prospective'],
+      description: "Patient lifecycle status. One of: active, inactive, prospective, deceased, archived. Defaults to 'active'; a create may set active or prospective, later changes go through POST …/transition-status and restore.",
     },
 
     // --- Government and insurance identifiers ---

@@ -2,6 +2,8 @@ import type { Faker } from '@faker-js/faker';
 import { createApiKey, revokeApiKey, type CreatedKey } from '../app/auth/api-keys.js';
 import { createOrg } from '../app/auth/orgs.js';
 import { systemContext } from '../app/auth/system-context.js';
+import { runAction } from '../app/operations/action.js';
+import { archiveRecord } from '../app/operations/archive.js';
 import { bulkCreateRecords } from '../app/operations/bulk-create.js';
 import type { OperationContext } from '../app/operations/context.js';
 import { createRecord } from '../app/operations/create.js';
@@ -9,7 +11,7 @@ import type { Row } from '../app/operations/records.js';
 import type { Runtime } from '../app/runtime.js';
 import { ALLERGY_DEFINITIONS, DISEASE_DEFINITIONS, MEDICATION_DEFINITIONS, PATIENT_ALERT_DEFINITIONS, PATIENT_TAG_DEFINITIONS } from './catalogs.js';
 import { chartBodies } from './chart.js';
-import { patientRows, REF_DATE, seededFaker } from './generators.js';
+import { lifecycleStart, patientRows, REF_DATE, seededFaker } from './generators.js';
 
 // The demo organization `demo-clinic`: a small practice with locations, providers, 300 patients
 // with chart allergies, problems and medications, tasks, support tickets with comments, the
@@ -183,12 +185,9 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
   counts.patient_tag_definitions = (await bulk(rt, 'patient-tag-definition', ctx, PATIENT_TAG_DEFINITIONS)).length;
 
   // Active locations and providers only for the care team of patients.
-  const patients = patientRows(300, SEED, { providerIds: providerIds.slice(0, 7), locationIds: locationIds.slice(0, 3) });
-  const patientIds = await bulk(rt, 'patient', ctx, patients);
-  counts.patients = patientIds.length;
-
-  counts.tasks = (await bulk(rt, 'task', ctx, taskBodies(f, patientIds))).length;
-
+  const patients = patientRows(300, SEED, { providerIds: providerIds.slice(0, 7), locationIds: locationIds.slice(0, 3) }).map(lifecycleStart);
+  const patientIds = await bulk(rt, 'patient', ctx, patients.map((p) => p.body));
+  // Charts first: a patient archived below keeps the chart it had.
   counts.patient_allergies = 0;
   counts.patient_diseases = 0;
   counts.patient_medications = 0;
@@ -198,6 +197,19 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
     if (chart.diseases.length) counts.patient_diseases += (await bulk(rt, 'patient-disease', ctx, chart.diseases, chart.patientId)).length;
     if (chart.medications.length) counts.patient_medications += (await bulk(rt, 'patient-medication', ctx, chart.medications, chart.patientId)).length;
   }
+
+  // Statuses a create may not give are reached the way a practice reaches them: moves and archive.
+  for (const [i, { then }] of patients.entries()) {
+    if (!then) continue;
+    const id = patientIds[i];
+    if (then === 'archived') await archiveRecord(rt, { resource: 'patient', ctx, id });
+    else await runAction(rt, { resource: 'patient', ctx, id, action: 'transition-status', body: { new_status: then, base_version: 1 } });
+  }
+  counts.patients = patientIds.length;
+
+  // Tasks are about patients still on the books: an archived one can no longer be referenced.
+  const current = patientIds.filter((_, i) => patients[i].then !== 'archived');
+  counts.tasks = (await bulk(rt, 'task', ctx, taskBodies(f, current))).length;
 
   const kb = KB_ARTICLES.map((a, i) => ({ ...a, active: i % 15 !== 14 }));
   counts.kb_articles = (await bulk(rt, 'kb-article', globalCtx, kb)).length;

@@ -200,6 +200,17 @@ export function patientRows(count: number, seed: number, opts: PatientRowOptions
   return rows;
 }
 
+/**
+ * A generated body split for the patient lifecycle (plugins/patient-chart): a create may only start
+ * a patient `active` or `prospective`, so the body carries that, and `then` is the status the
+ * patient reaches afterwards (through transition-status, or archive for `archived`), if any.
+ */
+export function lifecycleStart(body: PatientBody): { body: PatientBody; then?: string } {
+  const status = body.status as string | undefined;
+  if (status === undefined || status === 'active' || status === 'prospective') return { body };
+  return { body: { ...body, status: 'active' }, then: status };
+}
+
 /** The most frequent last-name prefixes of a set of bodies (for search benchmarks and demos). */
 export function commonLastNamePrefixes(rows: readonly PatientBody[], length = 3, take = 20): string[] {
   const counts = new Map<string, number>();

@@ -124,6 +124,8 @@ export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
     if (field.defaultFrom && !['string', 'text'].includes(field.type)) fail(def, `field '${name}' takes its default from the actor, so it must be textual`);
     if (field.defaultFrom && field.default !== undefined) fail(def, `field '${name}' cannot have both a default and a defaultFrom`);
     if (field.changedBy !== undefined && !KEBAB.test(field.changedBy)) fail(def, `field '${name}' names action '${field.changedBy}', which is not kebab-case`);
+    if (field.createValues !== undefined && field.changedBy === undefined) fail(def, `field '${name}' lists createValues without a changedBy action`);
+    if (field.createValues?.some((v) => field.values !== undefined && !field.values.includes(v as never))) fail(def, `field '${name}' lists createValues outside its values`);
     if (field.ref && field.type !== 'uuid') fail(def, `ref field '${name}' must be of type uuid`);
     if (field.relation && !field.ref) fail(def, `field '${name}' declares a relation without a ref`);
     if (field.search && !['string', 'text', 'string[]'].includes(field.type)) {

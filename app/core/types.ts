@@ -54,6 +54,11 @@ export interface FieldDefinition {
    * provides that action, create and update refuse the field; until then they still accept it.
    */
   changedBy?: string;
+  /**
+   * With changedBy: the values a create may still give the field (a patient starts `active` or
+   * `prospective`; other statuses are reached through the action). Absent: create refuses it too.
+   */
+  createValues?: readonly unknown[];
   /** Unique within the organization (tenant resources) or globally. */
   unique?: boolean;
   example?: unknown;

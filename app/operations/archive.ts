@@ -13,6 +13,7 @@ export interface RecordArgs extends ResourceArgs {
 async function setArchived(rt: Runtime, args: RecordArgs, archived: boolean): Promise<Row> {
   const { s, def } = openScope(rt, args);
   const operation = archived ? 'archive' : 'restore';
+  const codec = s.gen.codec(def.name);
   const { answered } = await runWrite(s, {
     operation,
     ability: operation,
@@ -29,8 +30,10 @@ async function setArchived(rt: Runtime, args: RecordArgs, archived: boolean): Pr
         throw new AppError('unprocessable', `${def.name.replace(/-/g, ' ')} is not archived`, [{ path: '/path/id', message: 'is not archived' }]);
       }
       const now = new Date().toISOString();
-      const next: Row = copyRow(current, { deleted_at: archived ? now : null, updated_at: now });
-      const set: Row = { deleted_at: next.deleted_at, updated_at: now };
+      // `data` starts empty; a beforeChange hook may add changes that go with the archive or restore
+      // (a restored patient becomes inactive), written, counted and audited in the same update.
+      const next: Row = copyRow(current, state.data, { deleted_at: archived ? now : null, updated_at: now });
+      const set: Row = { ...codec.toDb(state.data), deleted_at: next.deleted_at, updated_at: now };
       if (def.versioned) {
         next.version = (current.version as number) + 1;
         set.version = next.version;

@@ -71,7 +71,7 @@ export async function bulkCreateRecords(rt: Runtime, args: BulkCreateArgs): Prom
   args.items.forEach((item, index) => {
     try {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) throw validationError([{ path: `/body/${index}`, message: 'must be a JSON object' }]);
-      assertChangeableFields(rt, def, item);
+      assertChangeableFields(rt, def, item, 'create');
       valid.push({ index, row: newRow(def, ctx, validator.create(copyRow(item)), args.parentId, now) });
     } catch (err) {
       results.push({ index, status: 'failed', error: failure(err) });

@@ -26,7 +26,7 @@ export async function createRecord(rt: Runtime, args: CreateArgs): Promise<Row> 
       input: args.body,
       fieldAccess: 'create',
       validate: (input) => {
-        assertChangeableFields(rt, def, input);
+        assertChangeableFields(rt, def, input, 'create');
         return validators.create(copyRow(input));
       },
       parentId: args.parentId,

@@ -36,7 +36,7 @@ export async function updateRecord(rt: Runtime, args: UpdateArgs): Promise<Row> 
       input: args.body,
       fieldAccess: 'update',
       validate: (input) => {
-        assertChangeableFields(rt, def, input);
+        assertChangeableFields(rt, def, input, 'update');
         const values = validators.update(copyRow(input));
         baseVersion = values.base_version as number | undefined;
         delete values.base_version;

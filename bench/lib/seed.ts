@@ -48,7 +48,9 @@ export function openRuntime(target: SeedTarget): Promise<Runtime> {
     RATE_LIMIT_PER_MINUTE: '1000000000',
     SEED_DEMO: 'false',
   });
-  return createRuntime(config, { plugins: [pipelinePlugin], redisPrefix: target.redisPrefix });
+  // Without plugins/: seeding is a data load of the generated statuses (inactive, deceased, archived
+  // included), which the lifecycle plugin would only let the engine reach one action per patient.
+  return createRuntime(config, { pluginDirs: [], plugins: [pipelinePlugin], redisPrefix: target.redisPrefix });
 }
 
 /**

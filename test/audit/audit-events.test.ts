@@ -125,7 +125,8 @@ describe('audit trail', () => {
       const restores = await events(`resource_id=${patientId}&action=restore`);
       expect(restores).to.have.length(1);
       expectEventOf(restores[0], restored, writer, 'restore', 'patient', patientId, t0);
-      expect(restores[0].changes).to.deep.equal({ deleted_at: { before: deletedAt, after: null } });
+      // plugins/patient-chart brings a restored patient back inactive, in the same audited change.
+      expect(restores[0].changes).to.deep.equal({ deleted_at: { before: deletedAt, after: null }, status: { before: 'active', after: 'inactive' } });
 
       // One event per change of this record, in order (the no-op update above wrote none).
       const all = await events(`resource_id=${patientId}&resource=patient`);

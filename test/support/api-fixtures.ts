@@ -14,8 +14,8 @@ export interface Fixture {
 }
 
 /** A server, one organization and an all-scopes key with a limit high enough for a test file. */
-export async function setupApi(): Promise<Fixture> {
-  const s = await startTestServer();
+export async function setupApi(opts: Parameters<typeof startTestServer>[0] = {}): Promise<Fixture> {
+  const s = await startTestServer(opts);
   const org = await s.createOrg();
   const created = await s.createKey({ orgs: [org.slug], scopes: ['*'], rateLimit: 1_000_000 });
   return { s, org, key: created.key, keyId: created.id, base: `/api/v1/${org.slug}` };

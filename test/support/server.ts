@@ -11,7 +11,8 @@ import type { PluginDefinition } from '../../app/core/plugin.js';
 import type { EntityDefinition } from '../../app/core/types.js';
 import type { Org } from '../../app/operations/context.js';
 import { createHttpApp } from '../../app/http/server.js';
-import { createRuntime, type Runtime } from '../../app/runtime.js';
+import { loadPluginDirs } from '../../app/kernel/kernel.js';
+import { createRuntime, DEFAULT_PLUGIN_DIRS, type Runtime } from '../../app/runtime.js';
 
 const { knex } = knexPkg;
 
@@ -35,7 +36,7 @@ export interface TestServer {
  * fresh PostgreSQL schema when DATABASE_URL points at PostgreSQL. REDIS_URL is honoured with a
  * unique key prefix. Everything is removed by close().
  */
-export async function startTestServer(opts: { definitionDirs?: string[]; extraDefinitions?: EntityDefinition[]; pluginDirs?: string[]; plugins?: PluginDefinition[]; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { definitionDirs?: string[]; extraDefinitions?: EntityDefinition[]; pluginDirs?: string[]; plugins?: PluginDefinition[]; withoutPlugins?: string[]; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
   const env = { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SEED_DEMO: 'false', ...opts.env };
   const base = loadConfig(env);
   let cleanup: () => Promise<void>;
@@ -57,11 +58,15 @@ export async function startTestServer(opts: { definitionDirs?: string[]; extraDe
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   }
   const config: Config = { ...base, database, port: 0, host: '127.0.0.1' };
+  // `withoutPlugins` leaves named plugins of the folders out: engine tests that use a field as plain
+  // data (patient status) run without the plugin that owns its changes.
+  const without = opts.withoutPlugins ?? [];
+  const folderPlugins = without.length ? (await loadPluginDirs(opts.pluginDirs ?? DEFAULT_PLUGIN_DIRS)).filter((p) => !without.includes(p.name)) : [];
   const rt = await createRuntime(config, {
     definitionDirs: opts.definitionDirs,
     extraDefinitions: opts.extraDefinitions,
-    pluginDirs: opts.pluginDirs,
-    plugins: opts.plugins,
+    pluginDirs: without.length ? [] : opts.pluginDirs,
+    plugins: [...folderPlugins, ...(opts.plugins ?? [])],
     logger: opts.logger ?? pino({ level: env.LOG_LEVEL! }),
     redisPrefix: `emr-test:${randomBytes(6).toString('hex')}:`,
   });

@@ -65,6 +65,8 @@ describe('definition checks (resolveDefinition)', () => {
       ['meta', { type: 'json', filter: true }, "field 'meta' of type json cannot be filtered"],
       ['flag', { type: 'boolean', filter: ['gt'] }, "field 'flag' of type boolean cannot be filtered"],
       ['kind', { type: 'enum', values: ['a', 'b'], default: 'c' }, "default of 'kind' is not one of its values"],
+      ['kind', { type: 'enum', values: ['a', 'b'], createValues: ['a'] }, "field 'kind' lists createValues without a changedBy action"],
+      ['kind', { type: 'enum', values: ['a', 'b'], changedBy: 'move-kind', createValues: ['c'] }, "field 'kind' lists createValues outside its values"],
     ];
     for (const [name, field, message] of cases) {
       rejects(() => resolveDefinition(widget({}, { [name]: field })), `definition 'widget': ${message}`);
