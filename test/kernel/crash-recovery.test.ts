@@ -230,7 +230,7 @@ describe('crash recovery (kill -9 mid-stream)', function () {
     this.timeout(60_000);
     db = await freshDatabase();
     env = baseEnv(db.env, `emr-crash:${randomBytes(6).toString('hex')}:`);
-    child = await startChild({ ...env, CRASH_AFTER_COMMIT_DELAY_MS: AFTER_COMMIT_DELAY_MS });
+    child = await startChild({ ...env, CRASH_AFTER_COMMIT_DELAY_MS: AFTER_COMMIT_DELAY_MS, CRASH_HELD_MS: '60000' });
   });
 
   after(async function () {
@@ -266,9 +266,18 @@ describe('crash recovery (kill -9 mid-stream)', function () {
     while (Date.now() - started < 5000 && (Date.now() - started < 1000 || sent.filter((s) => s.status === 201).length < 40)) await sleep(10);
     // No new request starts from here: the unanswered ones below were in flight at the kill.
     stop = true;
+    // However fast the others commit, one request is certain to die before committing: the
+    // child holds a `[held]` note before its transaction far longer than the kill takes.
+    const held: Sent = { key: `crash-${run}-held`, title: `note ${run} held [held]` };
+    sent.push(held);
+    const heldRequest = post(c.url, c.key, c.org, held).then(
+      (res) => { held.status = res.status; },
+      (err) => { held.error = String((err as { cause?: { code?: string } }).cause?.code ?? err); },
+    );
+    await sleep(100);
     killedAt = Date.now();
     await killChild(c.proc);
-    await Promise.all(workers);
+    await Promise.all([...workers, heldRequest]);
 
     expect(c.proc.signalCode).to.equal('SIGKILL');
     const answered = sent.filter((s) => s.status !== undefined);

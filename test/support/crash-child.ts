@@ -3,7 +3,8 @@
 // or a PostgreSQL URL with DATABASE_SCHEMA), with the crash-test plugin given as an object,
 // creates an organization and a `*` key, serves the HTTP API on an ephemeral port and prints one
 // JSON line `{url, key, org}` to stdout. It then serves until it is killed.
-// CRASH_AFTER_COMMIT_DELAY_MS slows the plugin's afterCommit hook (committed, not yet answered).
+// CRASH_AFTER_COMMIT_DELAY_MS slows the plugin's afterCommit hook (committed, not yet answered);
+// CRASH_HELD_MS holds `[held]` notes before their transaction (never committed before the kill).
 //
 // Run: node --import tsx test/support/crash-child.ts
 import type { Knex } from 'knex';
@@ -20,7 +21,7 @@ const knexReady = deferred<Knex>();
 const rt = await createRuntime(
   { ...config, port: 0, host: '127.0.0.1' },
   {
-    plugins: [crashPlugin({ knex: knexReady.promise, afterCommitDelayMs: Number(process.env.CRASH_AFTER_COMMIT_DELAY_MS || 0) })],
+    plugins: [crashPlugin({ knex: knexReady.promise, afterCommitDelayMs: Number(process.env.CRASH_AFTER_COMMIT_DELAY_MS || 0), heldMs: Number(process.env.CRASH_HELD_MS || 0) })],
     logger: pino({ level: process.env.LOG_LEVEL || 'silent' }, pino.destination(2)),
     redisPrefix: process.env.CRASH_REDIS_PREFIX || undefined,
   },

@@ -60,6 +60,11 @@ export interface CrashPluginOptions {
    * writes whose callers never got an answer.
    */
   afterCommitDelayMs?: number;
+  /**
+   * How long a note whose title contains `[held]` waits in beforeValidate, before its transaction
+   * begins: killed meanwhile, it is a request that certainly never committed.
+   */
+  heldMs?: number;
 }
 
 export function crashPlugin(o: CrashPluginOptions) {
@@ -68,6 +73,15 @@ export function crashPlugin(o: CrashPluginOptions) {
     definitions: [crashNoteDefinition, crashDeliveryDefinition],
     errors: { [CRASH_REFUSED]: { status: 422, description: 'The crash-recovery test plugin refused the change.' } },
     hooks: {
+      beforeValidate: [
+        {
+          resource: 'crash-note',
+          operations: ['create'],
+          hook: async (state) => {
+            if (o.heldMs && String(state.input.title).includes('[held]')) await new Promise((resolve) => setTimeout(resolve, o.heldMs));
+          },
+        },
+      ],
       beforeChange: [
         {
           resource: 'crash-note',
