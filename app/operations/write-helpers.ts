@@ -37,7 +37,8 @@ export function newRow(def: ResolvedDefinition, ctx: OperationContext, values: R
   for (const [name, field] of fieldsOf(def)) {
     if (field.fill === 'actor') row[name] = `${ctx.actor.type}:${ctx.actor.id}`;
     else if (values[name] === undefined && field.defaultFrom === 'actor') row[name] = ctx.actor.label;
-    else row[name] = values[name] ?? null;
+    // A read-only field never reaches the body's defaults, so its default is written here.
+    else row[name] = values[name] ?? (field.readOnly ? field.default ?? null : null);
   }
   if (def.parent) row[def.parent.field] = parentId;
   return Object.assign(row, systemColumns(def, now));
