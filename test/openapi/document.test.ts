@@ -119,6 +119,8 @@ describe('OpenAPI document', () => {
       ...crud('/api/v1/{org}/patients/{patient_id}/allergies'),
       ...crud('/api/v1/{org}/patients/{patient_id}/diseases'),
       ...crud('/api/v1/{org}/patients/{patient_id}/medications'),
+      '/api/v1/{org}/patients/{patient_id}/communication-logs': ['get', 'post'],
+      '/api/v1/{org}/patients/{patient_id}/communication-logs/{id}': ['get'],
       '/api/v1/{org}/tickets/{ticket_id}/comments': ['get', 'post'],
       '/api/v1/{org}/tickets/{ticket_id}/comments/{id}': ['get'],
       '/api/v1/{org}/audit-events': ['get'],
