@@ -11,10 +11,11 @@ import type { Row } from '../app/operations/records.js';
 import type { Runtime } from '../app/runtime.js';
 import { ALLERGY_DEFINITIONS, DISEASE_DEFINITIONS, MEDICATION_DEFINITIONS, PATIENT_ALERT_DEFINITIONS, PATIENT_TAG_DEFINITIONS } from './catalogs.js';
 import { chartBodies } from './chart.js';
+import { communicationLogBodies } from './communication-logs.js';
 import { lifecycleStart, patientRows, REF_DATE, seededFaker } from './generators.js';
 
 // The demo organization `demo-clinic`: a small practice with locations, providers, 300 patients
-// with chart allergies, problems and medications, tasks, support tickets with comments, the
+// with chart allergies, problems, medications and communication logs, tasks, support tickets with comments, the
 // practice's catalogs (allergens, conditions, medications, chart alert kinds, patient tags), and
 // the shared knowledge base. Everything goes through the operations (validation, reference
 // checks, audit) as the platform's own `demo-seed` actor.
@@ -26,6 +27,7 @@ export const DEMO_PARTNER = 'Demo Partner';
 const SEED = 2026;
 // The chart rows draw from a generator of their own, so the data seeded before them stays as it was.
 const CHART_SEED = 2027;
+const COMMUNICATION_LOG_SEED = 2028;
 const ACTOR = 'demo-seed';
 
 const ymd = (d: Date) => d.toISOString().slice(0, 10);
@@ -196,6 +198,10 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
     if (chart.allergies.length) counts.patient_allergies += (await bulk(rt, 'patient-allergy', ctx, chart.allergies, chart.patientId)).length;
     if (chart.diseases.length) counts.patient_diseases += (await bulk(rt, 'patient-disease', ctx, chart.diseases, chart.patientId)).length;
     if (chart.medications.length) counts.patient_medications += (await bulk(rt, 'patient-medication', ctx, chart.medications, chart.patientId)).length;
+  }
+  counts.patient_communication_logs = 0;
+  for (const { patientId, logs } of communicationLogBodies(patientIds, COMMUNICATION_LOG_SEED)) {
+    if (logs.length) counts.patient_communication_logs += (await bulk(rt, 'patient-communication-log', ctx, logs, patientId)).length;
   }
 
   // Statuses a create may not give are reached the way a practice reaches them: moves and archive.

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { chartBodies } from '../../seeds/chart.js';
+import { communicationLogBodies } from '../../seeds/communication-logs.js';
 import { DEMO_ORG, seedDemo } from '../../seeds/demo.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -48,6 +49,19 @@ describe('Demo seed: catalogs and charts', function () {
     }
     const audited = await s.api('GET', `${base}/audit-events?resource=patient-medication&limit=1`, { key });
     expect(audited.body.total_count).to.equal(first.counts.patient_medications);
+  });
+
+  it('gives some demo patients communication log entries, newest first', async () => {
+    expect(first.counts.patient_communication_logs).to.be.greaterThan(100);
+    const rows: Record<string, any>[] = await s.rt.db.knex('patient_communication_logs').select('patient_id').count({ n: '*' }).groupBy('patient_id').orderBy('n', 'desc').limit(1);
+    const res = await s.api('GET', `${base}/patients/${rows[0].patient_id}/communication-logs`, { key });
+    expect(res.status).to.equal(200);
+    expect(res.body.total_count).to.equal(Number(rows[0].n));
+    const times = res.body.data.map((r: Record<string, any>) => r.communication_datetime);
+    expect(times).to.deep.equal([...times].sort().reverse());
+    expect(res.body.data.every((r: Record<string, any>) => r.communication_source === 'user')).to.equal(true);
+    const patients = Array.from({ length: 50 }, (_, i) => `patient-${i}`);
+    expect(communicationLogBodies(patients, 7)).to.deep.equal(communicationLogBodies(patients, 7));
   });
 
   it('generates the same chart rows from the same ids', () => {
