@@ -234,6 +234,9 @@ export default defineEntity({
   indexes: [{ columns: ['status', 'last_name'] }, { columns: ['last_name'] }, { columns: ['date_of_birth'] }],
   // Exact totals of the common list filters, kept in each write's transaction (README: count keys).
   counts: [[], ['status'], ['gender'], ['status', 'gender']],
+  // Each organization's custom fields (patient-field-definitions), kept in patient-field-values:
+  // `?field.<key>=` filters and `sort=field.<key>` on the list (app/custom-fields/).
+  customFields: { values: 'patient-field-value' },
   admin: {
     group: 'Patients',
     icon: 'User',

@@ -125,14 +125,36 @@ export interface JobDeclaration extends JobTypeOptions {
   handler: JobHandler;
 }
 
+/** How the OpenAPI document describes a plugin route that belongs to a resource. */
+export interface PluginRouteDoc {
+  /** The definition name whose tag and scope it shares (`patient`). */
+  resource: string;
+  /** The scope level it needs on that resource's scope. */
+  access: 'read' | 'write';
+  summary: string;
+  description?: string;
+  /** JSON Schemas of its query parameters, by name. */
+  query?: Record<string, Record<string, unknown>>;
+  /** JSON Schema of the request body. */
+  body?: Record<string, unknown>;
+  /** JSON Schema of the response body. */
+  response: Record<string, unknown>;
+  /** Its success status (200 unless given). */
+  status?: number;
+  /** Error codes it may answer besides the generic ones. */
+  errors?: readonly string[];
+}
+
 /** An HTTP route a plugin serves outside the generated ones: it still only translates to operations. */
 export interface PluginRoute {
   method: 'get' | 'post' | 'patch' | 'put' | 'delete';
-  /** Under /api/v1; global (`/auth/token`) unless `tenant` (then `/:org` is prefixed). */
+  /** Under /api/v1; global (`/auth/token`) unless `tenant` (then `/:org` is prefixed). Path parameters are ids (`:patient_id`). */
   path: string;
   tenant?: boolean;
   /** Whether a key or token is needed (default true). */
   authenticated?: boolean;
+  /** Its place in the OpenAPI document (routes without one are described by the core itself, or not at all). */
+  openapi?: PluginRouteDoc;
   handler(req: { rt: Runtime; ctx: OperationContext | null; params: Record<string, string>; query: Row; body: Row; ip: string }): Promise<{ status?: number; body: unknown }>;
 }
 

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { VALUES_RESOURCE_FIELDS } from '../custom-fields/types.js';
 import { DefinitionError, resolveDefinition } from './define.js';
 import type { EntityDefinition, ResolvedDefinition } from './types.js';
 
@@ -84,7 +85,15 @@ export class Registry {
         if (!parent) throw new DefinitionError(`definition '${def.name}': unknown parent '${def.parent.resource}'`);
         if (parent.tenant !== def.tenant) throw new DefinitionError(`definition '${def.name}': parent and child must share tenancy`);
       }
-      if (def.internal) continue;
+      if (def.customFields) {
+        const values = this.byName.get(def.customFields.values);
+        if (!values || values.parent?.resource !== def.name) {
+          throw new DefinitionError(`definition '${def.name}': custom field values '${def.customFields.values}' must be a resource nested under it`);
+        }
+        const missing = VALUES_RESOURCE_FIELDS.filter((f) => !values.fields[f]);
+        if (missing.length) throw new DefinitionError(`definition '${def.name}': custom field values '${values.name}' lack ${missing.join(', ')}`);
+      }
+      if (def.internal || def.generatedRoutes === false) continue;
       const route = `${def.tenant ? 'tenant' : 'global'}:${def.parent?.resource ?? ''}:${def.path}`;
       if (routes.has(route)) throw new DefinitionError(`definition '${def.name}': path '${def.path}' is already served`);
       routes.add(route);

@@ -1,3 +1,5 @@
+import type { CustomField } from '../custom-fields/types.js';
+
 // The shape of a resource declaration. Everything the platform serves for a resource (table,
 // model, validation, routes, OpenAPI, permissions) is derived from one of these.
 
@@ -119,6 +121,11 @@ export interface EntityDefinition {
   readOnlyResource?: boolean;
   /** Not served over HTTP at all (system tables: organizations, API keys, …). */
   internal?: boolean;
+  /**
+   * `false`: no generated CRUD routes; a plugin serves the resource in its own shape through the
+   * same operations (keys still need its scope). Default true.
+   */
+  generatedRoutes?: boolean;
   /** Every write is audited unless this is false. */
   audited?: boolean;
   /** Reads (get and list) are audited as well: who viewed which record. */
@@ -137,7 +144,20 @@ export interface EntityDefinition {
    * `[]` keeps the unfiltered total. Tenant resources only.
    */
   counts?: readonly (readonly string[])[];
+  /**
+   * Custom fields a practice defines as data, per organization (app/custom-fields/): their values
+   * are rows of `values`, a resource nested under this one with `field_definition_id`, typed
+   * value columns and `is_set`. A schema source fills `byOrg` at each generation.
+   */
+  customFields?: CustomFieldsDeclaration;
   admin?: AdminHints;
+}
+
+export interface CustomFieldsDeclaration {
+  /** The definition name of the resource holding the values. */
+  values: string;
+  /** Each organization's live custom fields, by organization id. */
+  byOrg?: Readonly<Record<string, readonly CustomField[]>>;
 }
 
 /** A definition after defaults are applied and checked; what the generators consume. */

@@ -129,6 +129,7 @@ export function resourceRouter(rt: Runtime): Router {
   // Global resources first so that `/kb/…` is never read as an organization slug.
   const defs = [...registry.exposed()].sort((a, b) => Number(a.tenant) - Number(b.tenant));
   for (const def of defs) {
+    if (def.generatedRoutes === false) continue;
     const base = collectionPath(registry, def);
     const item = `${base}/:id`;
     const pre: Middleware[] = def.tenant ? [auth, limit, org] : [auth, limit];

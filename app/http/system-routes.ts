@@ -4,11 +4,14 @@ import path from 'node:path';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { authenticate } from '../auth/api-keys.js';
+import { resolveOrg } from '../auth/orgs.js';
 import { AppError, validationError } from '../core/errors.js';
 import type { SchemaGeneration } from '../core/schema-generation.js';
+import { customFieldsOf } from '../custom-fields/types.js';
 import { pluginActions } from '../openapi/action-paths.js';
 import { OpenApiDocumentCache } from '../openapi/document-cache.js';
 import { docsHtml, docsPageDirectives, swaggerUiDistPath } from '../openapi/docs-page.js';
+import { documentedRoutes } from '../openapi/route-paths.js';
 import type { Runtime } from '../runtime.js';
 import type { createMetrics } from './metrics.js';
 import { pagePolicy } from './security-headers.js';
@@ -54,11 +57,14 @@ function scopedFlag(value: string | string[] | undefined): boolean {
 export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetrics>): Router {
   const router = new Router();
   // The documents belong to a schema generation: a new one documents the new schema at once.
-  const documentsOf = (gen: SchemaGeneration): OpenApiDocumentCache =>
-    gen.memo('openapi-documents', () => new OpenApiDocumentCache(gen.registry, {
+  // An organization's document adds its custom fields; it is always scoped to the caller.
+  const documentsOf = (gen: SchemaGeneration, orgId?: string): OpenApiDocumentCache =>
+    gen.memo(orgId ? `openapi-documents:${orgId}` : 'openapi-documents', () => new OpenApiDocumentCache(gen.registry, {
       serverUrl: rt.config.publicUrl,
       rateLimitPerMinute: rt.config.rateLimitPerMinute,
       actions: pluginActions(rt.kernel, gen.registry),
+      routes: documentedRoutes(rt.kernel.routes),
+      customFields: orgId ? Object.fromEntries(gen.registry.all().filter((d) => d.customFields).map((d) => [d.name, customFieldsOf(d, orgId)])) : undefined,
     }));
 
   router.get('/health', async (ctx) => {
@@ -92,14 +98,21 @@ export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetri
   });
 
   router.get(SPEC_URL, async (ctx) => {
-    const cache = documentsOf(rt.schema);
-    if (scopedFlag(ctx.query.scoped)) {
+    const slug = ctx.query.org;
+    if (slug !== undefined && typeof slug !== 'string') throw validationError([{ path: '/query/org', message: 'must be one organization slug' }]);
+    if (slug !== undefined || scopedFlag(ctx.query.scoped)) {
       const principal = await authenticate(rt, ctx.get('Authorization') || undefined);
+      let orgId: string | undefined;
+      if (slug !== undefined) {
+        const org = await resolveOrg(rt, slug);
+        if (!org || !principal.orgIds.includes(org.id)) throw new AppError('not_found', `Organization '${slug}' not found`);
+        orgId = org.id;
+      }
       ctx.set('Vary', 'Authorization');
       ctx.set('Cache-Control', 'private, no-store');
-      ctx.body = cache.scopedDocument(principal.scopes);
+      ctx.body = documentsOf(rt.schema, orgId).scopedDocument(principal.scopes);
     } else {
-      ctx.body = cache.fullDocument();
+      ctx.body = documentsOf(rt.schema).fullDocument();
     }
     ctx.type = 'application/json';
   });

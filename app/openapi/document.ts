@@ -7,7 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from '../core/registry.js';
+import type { CustomField } from '../custom-fields/types.js';
 import { actionPaths } from './action-paths.js';
+import { addCustomFieldDocs } from './custom-field-docs.js';
 import type { Obj } from './common.js';
 import { errorComponents } from './errors.js';
 import { fixedPaths } from './fixed-paths.js';
@@ -15,6 +17,7 @@ import { label, plural, resourceTag } from './names.js';
 import { componentParameters } from './parameters.js';
 import { pruneUnusedComponents } from './prune.js';
 import { resourcePaths } from './resource-paths.js';
+import { routePaths, type OpenApiRoute } from './route-paths.js';
 import { listSchema, pageInfoSchema, resourceSchemas } from './schemas.js';
 import { bearerScheme } from './security.js';
 import { DocumentView, FULL_VIEW } from './view.js';
@@ -49,6 +52,10 @@ export interface OpenApiOptions {
   actions?: readonly OpenApiAction[];
   /** The server's default per-key limit (RATE_LIMIT_PER_MINUTE); the description states it when given. */
   rateLimitPerMinute?: number;
+  /** Routes plugins serve, with their documentation. */
+  routes?: readonly OpenApiRoute[];
+  /** One organization's custom fields, by definition name: the document of that organization. */
+  customFields?: Record<string, readonly CustomField[]>;
 }
 
 let packageVersion: string | undefined;
@@ -113,7 +120,7 @@ export function buildOpenApiDocument(registry: Registry, opts: OpenApiOptions = 
       if (schemas[name]) throw new Error(`OpenAPI: component schema '${name}' is generated twice`);
       schemas[name] = schema;
     }
-    const crud = resourcePaths(registry, def, view);
+    const crud = def.generatedRoutes === false ? {} : resourcePaths(registry, def, view);
     addPaths(crud);
     if (Object.keys(crud).length) tag(resourceTag(def), plural(label(def)));
   }
@@ -123,6 +130,18 @@ export function buildOpenApiDocument(registry: Registry, opts: OpenApiOptions = 
     const def = registry.get(action.resource);
     if (Object.keys(added).length) tag(resourceTag(def), plural(label(def)));
   }
+  for (const [p, item] of Object.entries(routePaths(registry, opts.routes ?? [], view))) {
+    const existing = paths[p];
+    if (existing) {
+      for (const method of Object.keys(item)) {
+        if (method !== 'parameters' && existing[method]) throw new Error(`OpenAPI: ${method.toUpperCase()} ${p} is generated twice`);
+      }
+      Object.assign(existing, { ...item, parameters: existing.parameters ?? item.parameters });
+    } else {
+      paths[p] = item;
+    }
+  }
+  addCustomFieldDocs(registry, paths, schemas, opts.customFields);
   const tags = [...tagged.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, names]) => ({ name, description: `Resources: ${[...names].join(', ')}.` }));

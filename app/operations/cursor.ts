@@ -31,6 +31,12 @@ function fitsType(type: FieldType | undefined, v: unknown): boolean {
 const invalid = () => new AppError('invalid_cursor', 'The cursor is invalid or malformed', [{ path: '/query/after', message: 'is not a cursor this list returned' }]);
 
 export function decodeCursor(raw: string, sort: SortKey[], def: ResolvedDefinition): Cursor {
+  const types = sort.map((k) => def.columns.find((c) => c.name === k.field)?.field.type);
+  return decodeCursorFor(raw, sortSignature(sort), types);
+}
+
+/** Decodes a cursor made for the sort `signature`, whose values have these column types. */
+export function decodeCursorFor(raw: string, signature: string, types: (FieldType | undefined)[]): Cursor {
   let payload: any;
   try {
     payload = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
@@ -40,11 +46,10 @@ export function decodeCursor(raw: string, sort: SortKey[], def: ResolvedDefiniti
   if (!payload || typeof payload !== 'object' || typeof payload.s !== 'string' || typeof payload.id !== 'string' || !Array.isArray(payload.v)) {
     throw invalid();
   }
-  if (payload.s !== sortSignature(sort) || payload.v.length !== sort.length) {
+  if (payload.s !== signature || payload.v.length !== types.length) {
     throw new AppError('invalid_cursor', 'The cursor was made for another sort order', [{ path: '/query/after', message: `use the same sort as the page it came from (${payload.s})` }]);
   }
   if (!isUuid(payload.id)) throw invalid();
-  const types = sort.map((k) => def.columns.find((c) => c.name === k.field)?.field.type);
   if (payload.v.some((v: unknown, i: number) => !fitsType(types[i], v))) throw invalid();
   return { sort: payload.s, values: payload.v, id: payload.id };
 }

@@ -3,6 +3,8 @@ import { validationError, type ErrorDetail } from '../core/errors.js';
 import { DEFAULT_PAGE_SIZE } from '../core/limits.js';
 import type { DefinitionValidators } from '../core/schema-generation.js';
 import type { FilterOperator, ResolvedDefinition } from '../core/types.js';
+import { extractCustomQuery, type CustomFilter, type CustomSort } from '../custom-fields/query.js';
+import { decodeCustomCursor } from '../custom-fields/sort.js';
 import { decodeCursor } from './cursor.js';
 
 export interface Filter {
@@ -30,6 +32,16 @@ export interface ListQuery {
   after?: Cursor;
   /** Whether to compute total_count (always in offset mode; on request in keyset mode). */
   count: boolean;
+  /** `?field.<key>[op]=` filters on the organization's custom fields. */
+  customFilters: CustomFilter[];
+  /** `sort=field.<key>`: then `sort` is empty and the cursor holds the custom field's value. */
+  customSort?: CustomSort;
+}
+
+/** What a list of a definition with custom fields needs to read them: the organization's and a checker of their filters. */
+export interface CustomQueryContext {
+  orgId: string | undefined;
+  checker: () => (params: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface Cursor {
@@ -90,7 +102,15 @@ export function parseInclude(def: ResolvedDefinition, raw: unknown): string[] {
  * relations, fields and the cursor. Every problem is a `validation_error` whose details name the
  * input (`/query/status`), whoever the caller is.
  */
-export function compileListQuery(def: ResolvedDefinition, validators: DefinitionValidators, raw: Record<string, unknown>): ListQuery {
+export function compileListQuery(def: ResolvedDefinition, validators: DefinitionValidators, raw: Record<string, unknown>, custom?: CustomQueryContext): ListQuery {
+  let customFilters: CustomFilter[] = [];
+  let customSort: CustomSort | undefined;
+  if (def.customFields && custom) {
+    const extracted = extractCustomQuery(def, custom.orgId, raw, custom.checker);
+    raw = extracted.rest;
+    customFilters = extracted.filters;
+    customSort = extracted.sort;
+  }
   const q = validators.listQuery({ ...raw });
   const problems: ErrorDetail[] = [];
   if (q.limit !== undefined && q.page_size !== undefined) problems.push({ path: '/query/page_size', message: 'use either limit or page_size' });
@@ -101,7 +121,7 @@ export function compileListQuery(def: ResolvedDefinition, validators: Definition
 
   const limit = (q.limit ?? q.page_size ?? DEFAULT_PAGE_SIZE) as number;
   const offset = q.page !== undefined ? ((q.page as number) - 1) * limit : ((q.offset as number | undefined) ?? 0);
-  const sort = parseSort(def, q.sort as string | undefined);
+  const sort = customSort ? [] : parseSort(def, q.sort as string | undefined);
 
   const filters: Filter[] = [];
   for (const [key, value] of Object.entries(q)) {
@@ -121,7 +141,9 @@ export function compileListQuery(def: ResolvedDefinition, validators: Definition
     includeArchived: q.include_archived === true,
     limit,
     offset,
-    after: q.after !== undefined ? decodeCursor(q.after as string, sort, def) : undefined,
+    after: q.after === undefined ? undefined : customSort ? decodeCustomCursor(q.after as string, customSort) : decodeCursor(q.after as string, sort, def),
     count: q.after === undefined ? true : q.count === true,
+    customFilters,
+    customSort,
   };
 }

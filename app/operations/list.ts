@@ -2,6 +2,9 @@ import { assertCan, canReadField, rowConditions } from '../auth/ability.js';
 import { AppError } from '../core/errors.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import { countLookup, readCount } from '../counts/read.js';
+import { applyCustomFilters, customQueryChecker, type ValuesTable } from '../custom-fields/query.js';
+import { encodeCustomCursor, fetchByCustomField } from '../custom-fields/sort.js';
+import { customFieldsOf } from '../custom-fields/types.js';
 import type { Runtime } from '../runtime.js';
 import { encodeCursor } from './cursor.js';
 import { compileListQuery, type ListQuery } from './list-query.js';
@@ -30,7 +33,7 @@ export interface ListResult {
  * transaction it includes that transaction's own writes, as a count of the rows would.
  */
 async function totalFromCountKeys(s: Scope, def: ResolvedDefinition, q: ListQuery, parentId: string | undefined): Promise<number | undefined> {
-  if (!def.counts?.length || q.search !== undefined || q.includeArchived || parentId !== undefined || !s.ctx.org) return undefined;
+  if (!def.counts?.length || q.search !== undefined || q.includeArchived || parentId !== undefined || !s.ctx.org || q.customFilters.length) return undefined;
   const orgId = s.ctx.org.id;
   const conditions = rowConditions(s.ctx.ability, 'read', def);
   if (!conditions || Object.entries(conditions).some(([column, values]) => column !== 'org_id' || !values.includes(orgId))) return undefined;
@@ -44,6 +47,15 @@ export interface CachedPage {
   hasNext: boolean;
   /** `JSON.stringify` of the presented rows, by the presented field list. */
   serialized?: Map<string, string>;
+  /** In custom field order: each row's value of that field (by id), for the cursor. */
+  sortValues?: Map<unknown, unknown>;
+}
+
+/** The generations of several tables as one (null when any is unknown: nothing is cached). */
+async function combinedGeneration(rt: Runtime, tables: string[]): Promise<string | null> {
+  if (tables.length === 1) return rt.generations.current(tables[0]);
+  const parts = await Promise.all(tables.map((t) => rt.generations.current(t)));
+  return parts.some((p) => p === null) ? null : parts.join('|');
 }
 
 /** The list's rows already serialized as JSON, when the page came from the cache (the route splices them in). */
@@ -61,7 +73,11 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   const { s, def } = openScope(rt, args);
   const { ctx } = s;
   assertCan(ctx.ability, 'read', def, ctx.org?.id);
-  const q = compileListQuery(def, s.gen.validators(def.name), args.query);
+  const orgId = ctx.org?.id;
+  const q = compileListQuery(def, s.gen.validators(def.name), args.query, def.customFields && {
+    orgId,
+    checker: () => s.gen.memo(`custom-field-query:${def.name}:${orgId}`, () => customQueryChecker(customFieldsOf(def, orgId))),
+  });
   await assertParent(s, def, args.parentId);
   // Filtering or sorting on a field the caller may not read would reveal it (the sort order and
   // the cursor carry sort values); search simply skips such fields.
@@ -80,9 +96,14 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   const dialect = rt.db.dialect;
   const searchIndexes = !!q.search && searchFields.every((f) => f.mode === 'prefix');
   // The rows a list reads, built anew for each query run (the count and the page each take one).
+  // A list that reads custom field values depends on their table as well as its own.
+  const valuesDef = (q.customFilters.length || q.customSort) && def.customFields ? s.gen.registry.get(def.customFields.values) : undefined;
+  const values: ValuesTable | undefined = valuesDef && { table: valuesDef.table, recordColumn: valuesDef.parent!.field };
+  const valuesCodec = valuesDef && s.gen.codec(valuesDef.name);
   const rowsQuery = () => {
     const qb = baseQuery(s, def, 'read', undefined, { parentId: args.parentId, includeArchived: q.includeArchived, searchIndexes });
     applyFilters(qb, def, q.filters, codec, dialect);
+    if (values && q.customFilters.length) applyCustomFilters(qb, def.table, values, q.customFilters, dialect, (c, v) => valuesCodec!.scalarToDb(c, v));
     if (q.search) applySearch(qb, def, q.search, dialect, searchFields);
     return qb;
   };
@@ -90,20 +111,32 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   // organization and the caller's row conditions (baseQuery's terms), parent, archived, filters,
   // search and the fields it may search; the page adds sort, cursor, limit and offset. So a
   // cached answer is never built and compiled just to be looked up.
-  const rowsKey = JSON.stringify([s.gen.version, ctx.org?.id ?? null, rowConditions(ctx.ability, 'read', def), args.parentId ?? null, q.includeArchived, q.filters, q.search ?? null, searchFields.map((f) => f.name), searchIndexes]);
+  const rowsKey = JSON.stringify([s.gen.version, ctx.org?.id ?? null, rowConditions(ctx.ability, 'read', def), args.parentId ?? null, q.includeArchived, q.filters, q.search ?? null, searchFields.map((f) => f.name), searchIndexes, q.customFilters.map((f) => [f.field.id, f.op, f.value])]);
 
   // One generation for the whole request: the total and the page describe the same table state.
   // Inside a caller's transaction nothing is cached: it may see its own uncommitted writes.
-  const generation = ctx.transaction ? null : await rt.generations.current(def.table);
+  // A list reading custom field values is cached apart, under both tables' generations.
+  const cacheTable = values ? `${def.table}+${values.table}` : def.table;
+  const generation = ctx.transaction ? null : await combinedGeneration(rt, values ? [def.table, values.table] : [def.table]);
   let total: number | undefined;
   if (q.count) {
     total = await totalFromCountKeys(s, def, q, args.parentId);
     if (total === undefined) {
-      total = await rt.counts.through(def.table, generation, rowsKey, async () => Number((await rowsQuery().count({ n: '*' }).first()).n));
+      total = await rt.counts.through(cacheTable, generation, rowsKey, async () => Number((await rowsQuery().count({ n: '*' }).first()).n));
     }
   }
 
   const fetchPage = async (): Promise<CachedPage> => {
+    if (q.customSort && values) {
+      const page = await fetchByCustomField({
+        conn: connection(s), table: def.table, values, sort: q.customSort, records: rowsQuery, limit: q.limit, offset: q.offset, after: q.after,
+        toDb: (c, v) => valuesCodec!.scalarToDb(c, v),
+        fromDb: (c, v) => valuesCodec!.fromDb({ [c]: v })[c],
+      });
+      const rows = page.rows.map((r) => codec.fromDb(r));
+      addComputed(def, rows);
+      return { rows, hasNext: page.hasNext, sortValues: page.sortValues };
+    }
     const qb = rowsQuery();
     if (q.after) applyKeyset(qb, q.sort, q.after, codec);
     applySort(qb, q.sort, dialect);
@@ -116,8 +149,8 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
     return { rows, hasNext };
   };
   // Embedding relations reads other tables (and writes into the rows), so such pages are not cached.
-  const pageKey = `${rowsKey}|${JSON.stringify([q.sort, q.after ?? null, q.limit, q.after ? 0 : q.offset])}`;
-  const page = q.include.length ? await fetchPage() : await rt.pages.through(def.table, generation, pageKey, fetchPage);
+  const pageKey = `${rowsKey}|${JSON.stringify([q.sort, q.customSort ? [q.customSort.field.id, q.customSort.desc] : null, q.after ?? null, q.limit, q.after ? 0 : q.offset])}`;
+  const page = q.include.length ? await fetchPage() : await rt.pages.through(cacheTable, generation, pageKey, fetchPage);
   const { rows, hasNext } = page;
   if (q.include.length) await embedRelations(s, def, rows, q.include);
   if (def.auditReads && rows.length) rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id) });
@@ -130,7 +163,8 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   const result = {} as ListResult;
   Object.defineProperty(result, 'data', { enumerable: true, configurable: true, get: () => rows.map(shape) });
   result.limit = q.limit;
-  result.page_info = { end_cursor: last ? encodeCursor(q.sort, last) : null, has_next_page: hasNext };
+  const endCursor = !last ? null : q.customSort ? encodeCustomCursor(q.customSort, last.id, page.sortValues?.get(last.id)) : encodeCursor(q.sort, last);
+  result.page_info = { end_cursor: endCursor, has_next_page: hasNext };
   if (total !== undefined) result.total_count = total;
   if (!q.after) result.offset = q.offset;
   if (!q.include.length) {

@@ -209,3 +209,15 @@ export function compileInputSchema(schema: Record<string, unknown>): (input: Rec
   const fn = createAjv.compile({ additionalProperties: false, ...schema, type: 'object' });
   return (input) => run(fn, input, '/body');
 }
+
+/** A query check compiled from a JSON Schema: strings coerced to the schema's types, details under /query. */
+export function compileQueryCheck(schema: Record<string, unknown>): (query: Record<string, unknown>) => Record<string, unknown> {
+  const fn = queryAjv.compile(schema);
+  return (query) => run(fn, query, '/query');
+}
+
+/** A body check compiled from a JSON Schema (no coercion), details under /body. */
+export function compileBodyCheck(schema: Record<string, unknown>): (body: Record<string, unknown>) => Record<string, unknown> {
+  const fn = bodyAjv.compile(schema);
+  return (body) => run(fn, body, '/body');
+}

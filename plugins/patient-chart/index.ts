@@ -1,6 +1,9 @@
 import { AppError } from '../../app/core/errors.js';
 import { definePlugin, type WriteState } from '../../app/core/plugin.js';
 import { versionConflict } from '../../app/operations/errors.js';
+import { checkChoices, deriveKey, limitFieldCount, protectStoredValues } from './custom-fields/definition-rules.js';
+import { fieldValueRoutes } from './custom-fields/routes.js';
+import { customFieldSchema } from './custom-fields/schema-source.js';
 
 // The patient chart of seed 001: the status lifecycle (catalog §3.8), the archive and restore
 // rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19).
@@ -57,7 +60,12 @@ export default definePlugin({
   errors: {
     invalid_transition: { status: 422, description: 'The state change is not allowed from the current state.' },
     has_active_dependents: { status: 422, description: 'The patient is the guarantor of active patients; reassign them before archiving.' },
+    field_type_locked: { status: 422, description: "A custom field's type cannot change once a patient has a value for it." },
+    option_in_use: { status: 422, description: 'A custom field option that patients have chosen cannot be removed.' },
+    too_many_fields: { status: 422, description: 'The organization already has the most live custom fields allowed.' },
   },
+  schema: customFieldSchema,
+  routes: fieldValueRoutes,
   actions: [
     {
       resource: 'patient',
@@ -97,7 +105,11 @@ export default definePlugin({
     },
   ],
   hooks: {
+    beforeValidate: [{ resource: 'patient-field-definition', operations: ['create'], hook: deriveKey }],
     beforeChange: [
+      { resource: 'patient-field-definition', operations: ['create', 'update'], hook: checkChoices },
+      { resource: 'patient-field-definition', operations: ['update'], hook: protectStoredValues },
+      { resource: 'patient-field-definition', operations: ['create', 'restore'], hook: limitFieldCount },
       { resource: 'patient-medication', operations: ['create', 'update'], hook: requireNamedMedication },
       { resource: 'patient', operations: ['archive'], hook: refuseArchiveOfGuarantor },
       {
