@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { pino } from 'pino';
+import { createHttpApp } from '../../app/http/server.js';
+import { createRuntime, type Runtime } from '../../app/runtime.js';
 import { MISSING_ID, create, createPatient, detailPaths, expectError, ids, list, setupApi, type Fixture } from '../support/api-fixtures.js';
 
 type Row = Record<string, any>;
@@ -196,5 +199,63 @@ describe('Custom patient fields', () => {
     expect(values.properties.siblings.type).to.deep.equal(['integer', 'null']);
     expectError(await f.s.api('GET', '/api/openapi.json?org=not-mine', { key: f.key }), 404, 'not_found');
     expectError(await f.s.api('GET', `/api/openapi.json?org=${f.org.slug}`), 401, 'unauthorized');
+  });
+});
+
+describe('Custom patient fields in a second process on the same database', () => {
+  let f: Fixture;
+  let other: Runtime;
+  let otherUrl: string;
+  let closeOther: () => Promise<void>;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${otherUrl}${path}`, { method, headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: await res.json() as Row };
+  };
+  /** Retries until the other process has switched to the generation with the field (it polls). */
+  const eventually = async <T>(probe: () => Promise<T | undefined>): Promise<T> => {
+    const until = Date.now() + 5000;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > until) throw new Error('the second process never saw the new field');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  before(async () => {
+    f = await setupApi({ env: { SCHEMA_POLL_MS: '100' } });
+    other = await createRuntime(f.s.rt.config, { redisPrefix: f.s.rt.redisPrefix, logger: pino({ level: 'silent' }) });
+    const http = createHttpApp(other);
+    otherUrl = (await http.listen(0, '127.0.0.1')).url;
+    closeOther = async () => {
+      await http.close();
+      await other.close();
+    };
+  });
+  after(async () => {
+    await closeOther?.();
+    await f?.s.close();
+  });
+
+  it('validates, filters, sorts and documents a field created in the first process, without a restart', async () => {
+    const patients = [await createPatient(f, { first_name: 'Ann', last_name: 'Two' }), await createPatient(f, { first_name: 'Ben', last_name: 'Two' })];
+    await create(f, 'patient-field-definitions', { name: 'Risk tier', key: 'risk_tier', field_type: 'select', dropdown_options: ['low', 'high'] });
+    const written = await eventually(async () => {
+      const res = await call('PUT', `${f.base}/patients/${patients[0].id}/field-values`, { values: { risk_tier: 'high' } });
+      return res.status === 200 ? res : undefined;
+    });
+    expect(written.body.data[0]).to.include({ key: 'risk_tier', value: 'high' });
+    const refused = await call('PUT', `${f.base}/patients/${patients[1].id}/field-values`, { values: { risk_tier: 'extreme' } });
+    expect(refused.status).to.equal(400);
+    expect(refused.body.details[0].path).to.equal('/body/values/risk_tier');
+    expect((await call('PUT', `${f.base}/patients/${patients[1].id}/field-values`, { values: { risk_tier: 'low' } })).status).to.equal(200);
+    const filtered = await call('GET', `${f.base}/patients?field.risk_tier=high`);
+    expect(filtered.body.data.map((p: Row) => p.first_name)).to.deep.equal(['Ann']);
+    const sorted = await call('GET', `${f.base}/patients?sort=-field.risk_tier`);
+    expect(sorted.body.data.map((p: Row) => p.first_name)).to.deep.equal(['Ben', 'Ann']);
+    const doc = await call('GET', `/api/openapi.json?org=${f.org.slug}`);
+    expect(doc.body.components.schemas.PatientCustomFieldValues.properties.risk_tier.enum).to.deep.equal(['low', 'high', null]);
+    // And the first process sees what the second wrote.
+    expect((await list(f, 'patients?field.risk_tier=low')).data.map((p: Row) => p.first_name)).to.deep.equal(['Ben']);
   });
 });
