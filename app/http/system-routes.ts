@@ -59,6 +59,7 @@ export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetri
       serverUrl: rt.config.publicUrl,
       rateLimitPerMinute: rt.config.rateLimitPerMinute,
       actions: pluginActions(rt.kernel, gen.registry),
+      listParams: rt.kernel.listParams(),
     }));
 
   router.get('/health', async (ctx) => {

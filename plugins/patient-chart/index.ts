@@ -1,9 +1,11 @@
 import { AppError } from '../../app/core/errors.js';
 import { definePlugin, type WriteState } from '../../app/core/plugin.js';
 import { versionConflict } from '../../app/operations/errors.js';
+import { familyActions, familyErrors, familyHooks, familyLists } from './family-alerts.js';
 
 // The patient chart of seed 001: the status lifecycle (catalog §3.8), the archive and restore
-// rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19).
+// rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19). Relationships, the
+// guarantor family and the alert lifecycle (§3.12, §3.13) are in family-alerts.ts.
 
 export const PATIENT_STATUSES = ['active', 'inactive', 'prospective', 'deceased', 'archived'] as const;
 export type PatientStatus = (typeof PATIENT_STATUSES)[number];
@@ -57,7 +59,9 @@ export default definePlugin({
   errors: {
     invalid_transition: { status: 422, description: 'The state change is not allowed from the current state.' },
     has_active_dependents: { status: 422, description: 'The patient is the guarantor of active patients; reassign them before archiving.' },
+    ...familyErrors,
   },
+  lists: familyLists,
   actions: [
     {
       resource: 'patient',
@@ -95,9 +99,12 @@ export default definePlugin({
         return { changes: { status: to } };
       },
     },
+    ...familyActions,
   ],
   hooks: {
+    beforeValidate: familyHooks.beforeValidate,
     beforeChange: [
+      ...familyHooks.beforeChange,
       { resource: 'patient-medication', operations: ['create', 'update'], hook: requireNamedMedication },
       { resource: 'patient', operations: ['archive'], hook: refuseArchiveOfGuarantor },
       {
