@@ -74,6 +74,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const declared = [...systemDefinitions, ...loaded, ...kernel.definitions, ...(options.extraDefinitions ?? [])];
   // Checked before the database is touched: a malformed definition never reaches schema sync.
   const declaredRegistry = new Registry(declared, { reservedNames: kernel.reservedNames });
+  kernel.checkActions((resource) => declaredRegistry.has(resource) && declaredRegistry.get(resource).archivable);
   const db = openDatabase(config.database);
   let redis: Redis | undefined;
   const closers: (() => Promise<void>)[] = [];

@@ -7,11 +7,14 @@ import { archiveRecord } from '../app/operations/archive.js';
 import { bulkCreateRecords } from '../app/operations/bulk-create.js';
 import type { OperationContext } from '../app/operations/context.js';
 import { createRecord } from '../app/operations/create.js';
+import { getRecord } from '../app/operations/get.js';
+import { updateRecord } from '../app/operations/update.js';
 import type { Row } from '../app/operations/records.js';
 import type { Runtime } from '../app/runtime.js';
 import { ALLERGY_DEFINITIONS, DISEASE_DEFINITIONS, MEDICATION_DEFINITIONS, PATIENT_ALERT_DEFINITIONS, PATIENT_TAG_DEFINITIONS } from './catalogs.js';
 import { chartBodies } from './chart.js';
 import { communicationLogBodies } from './communication-logs.js';
+import { relationshipsAlertsPlan } from './relationships-alerts.js';
 import { lifecycleStart, patientRows, REF_DATE, seededFaker } from './generators.js';
 
 // The demo organization `demo-clinic`: a small practice with locations, providers, 300 patients
@@ -28,6 +31,7 @@ const SEED = 2026;
 // The chart rows draw from a generator of their own, so the data seeded before them stays as it was.
 const CHART_SEED = 2027;
 const COMMUNICATION_LOG_SEED = 2028;
+const RELATIONSHIPS_ALERTS_SEED = 2029;
 const ACTOR = 'demo-seed';
 
 const ymd = (d: Date) => d.toISOString().slice(0, 10);
@@ -183,7 +187,8 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
   counts.disease_definitions = diseaseDefinitionIds.length;
   const medicationDefinitionIds = await bulk(rt, 'medication-definition', ctx, MEDICATION_DEFINITIONS);
   counts.medication_definitions = medicationDefinitionIds.length;
-  counts.patient_alert_definitions = (await bulk(rt, 'patient-alert-definition', ctx, PATIENT_ALERT_DEFINITIONS)).length;
+  const alertDefinitionIds = await bulk(rt, 'patient-alert-definition', ctx, PATIENT_ALERT_DEFINITIONS);
+  counts.patient_alert_definitions = alertDefinitionIds.length;
   counts.patient_tag_definitions = (await bulk(rt, 'patient-tag-definition', ctx, PATIENT_TAG_DEFINITIONS)).length;
 
   // Active locations and providers only for the care team of patients.
@@ -212,6 +217,25 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
     else await runAction(rt, { resource: 'patient', ctx, id, action: 'transition-status', body: { new_status: then, base_version: 1 } });
   }
   counts.patients = patientIds.length;
+
+  // Guarantor families, relationships and alerts among the patients still on the books.
+  const live = patientIds.filter((_, i) => patients[i].then !== 'archived');
+  const plan = relationshipsAlertsPlan(live, alertDefinitionIds, RELATIONSHIPS_ALERTS_SEED);
+  for (const { guarantorId, memberIds } of plan.families) {
+    for (const id of memberIds) {
+      const { version } = await getRecord(rt, { resource: 'patient', ctx, id, query: {} });
+      await updateRecord(rt, { resource: 'patient', ctx, id, body: { base_version: version, responsible_party_id: guarantorId } });
+    }
+  }
+  counts.patient_relationships = 0;
+  for (const { patientId, body } of plan.relationships) counts.patient_relationships += (await bulk(rt, 'patient-relationship', ctx, [body], patientId)).length;
+  counts.patient_alerts = 0;
+  for (const { patientId, body, then } of plan.alerts) {
+    const [id] = await bulk(rt, 'patient-alert', ctx, [body], patientId);
+    counts.patient_alerts++;
+    if (then === 'disabled') await runAction(rt, { resource: 'patient-alert', ctx, parentId: patientId, id, action: 'disable', body: { base_version: 1 } });
+    if (then === 'archived') await runAction(rt, { resource: 'patient-alert', ctx, parentId: patientId, id, action: 'archive', body: {} });
+  }
 
   // Tasks are about patients still on the books: an archived one can no longer be referenced.
   const current = patientIds.filter((_, i) => patients[i].then !== 'archived');

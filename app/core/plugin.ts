@@ -33,6 +33,8 @@ export interface WriteState {
   record: Row | null;
   /** The transaction of the write (from beforeChange to afterChange). */
   trx?: Knex.Transaction;
+  /** The parent record's id, for nested resources (the patient of a chart row). */
+  parentId?: string;
   /** For update: the version the change is based on, when the caller sent one. */
   baseVersion?: number;
   /** Adds a domain event (`patient.active`) written to the outbox with the change. */
@@ -82,9 +84,14 @@ export type EventSubscriber = (event: DomainEvent, services: KernelServices) => 
 export type Subscription = EventSubscriber | { job: string };
 
 export interface ActionArgs {
+  /** The runtime, to call other operations (they join the action's transaction through `ctx`). */
+  rt: Runtime;
+  /** The caller, with `transaction` set to the action's own. */
   ctx: OperationContext;
   def: ResolvedDefinition;
   trx: Knex.Transaction;
+  /** The parent record's id, for actions of nested resources (the patient of an alert). */
+  parentId?: string;
   /** The validated input. */
   input: Row;
   /** The stored record, for record actions (locked for the transaction on PostgreSQL). */
@@ -111,6 +118,11 @@ export interface ActionDefinition {
   description?: string;
   /** What the caller needs: `write` (the resource's write scope; the default) or `read`. */
   access?: 'read' | 'write';
+  /**
+   * `post` (the default) takes a JSON body; `get` (only with access `read`) takes the query
+   * string as its input, so `input` then describes query parameters (string values).
+   */
+  method?: 'post' | 'get';
   /** JSON Schema of the body (an object schema; additional properties are refused). */
   input: Record<string, unknown>;
   /** JSON Schema of the response's `data` (the record for record actions without `result`). */
@@ -118,6 +130,39 @@ export interface ActionDefinition {
   /** Error codes the action may answer besides the generic ones. */
   errors?: readonly string[];
   run(args: ActionArgs): Promise<ActionResult> | ActionResult;
+}
+
+/** What a list rule adds to one list request (see ListRule). */
+export interface ListRuleResult {
+  /** Extra conditions on the rows (after the organization's and the caller's). */
+  where?: (qb: Knex.QueryBuilder) => void;
+  /** `where` selects among the parent's rows and others itself: the parent term is left out. */
+  replacesParent?: boolean;
+  /** The rows depend on other tables than the resource's own: the page and total are not cached. */
+  uncached?: boolean;
+}
+
+/**
+ * Shapes a resource's list beyond its field filters (alerts leave archived ones out unless asked;
+ * `include_family=true` adds relatives' family alerts). Its params are accepted, validated and
+ * documented on the generated list route, which stays the one door for the list.
+ */
+export interface ListRule {
+  resource: string;
+  /** Boolean query parameters it adds (`true` / `false`), with their descriptions. */
+  params?: Record<string, { type: 'boolean'; description: string }>;
+  /** A sentence for the list route's description. */
+  description?: string;
+  prepare(args: {
+    ctx: OperationContext;
+    parentId?: string;
+    /** The rule's params given on this request. */
+    params: Record<string, boolean>;
+    /** The fields the request filters on. */
+    filtered: readonly string[];
+    /** An Objection query over a resource of this organization (the list's connection). */
+    query(resource: string): QueryBuilderType<Model>;
+  }): ListRuleResult | Promise<ListRuleResult>;
 }
 
 /** A background job type: its handler and retry policy (app/jobs/types.ts). */
@@ -174,6 +219,7 @@ export interface PluginDefinition {
   events?: Record<string, Subscription | readonly Subscription[]>;
   actions?: readonly ActionDefinition[];
   routes?: readonly PluginRoute[];
+  lists?: readonly ListRule[];
   jobs?: Record<string, JobDeclaration>;
   errors?: Record<string, ErrorCodeInfo>;
   /** Global URL segments the plugin owns (an organization slug may not take them). */

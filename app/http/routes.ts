@@ -139,6 +139,12 @@ export function resourceRouter(rt: Runtime): Router {
     // Collection actions before `/:id` routes so that `POST /patients/check-duplicates` is an action.
     for (const action of rt.kernel.actionsOf(def.name)) {
       if (action.on !== 'collection') continue;
+      if (action.method === 'get') {
+        router.get(`${base}/${action.name}`, ...pre, async (ctx) => {
+          answer(ctx, def, await runAction(rt, { ...target(ctx), action: action.name, body: readQueryString(ctx.querystring) }));
+        });
+        continue;
+      }
       router.post(`${base}/${action.name}`, ...pre, idempotency, async (ctx) => {
         const data = await runAction(rt, { ...target(ctx), action: action.name, body: requestBody(ctx) });
         answer(ctx, def, data);
@@ -160,6 +166,13 @@ export function resourceRouter(rt: Runtime): Router {
     });
     for (const action of rt.kernel.actionsOf(def.name)) {
       if (action.on !== 'record') continue;
+      if (action.method === 'get') {
+        // A read action: its input is the query string.
+        router.get(`${item}/${action.name}`, ...pre, async (ctx) => {
+          answer(ctx, def, await runAction(rt, { ...target(ctx), id: ctx.params.id, action: action.name, body: readQueryString(ctx.querystring) }));
+        });
+        continue;
+      }
       router.post(`${item}/${action.name}`, ...pre, idempotency, async (ctx) => {
         answer(ctx, def, await runAction(rt, { ...target(ctx), id: ctx.params.id, action: action.name, body: requestBody(ctx) }));
       });

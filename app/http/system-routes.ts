@@ -65,6 +65,7 @@ export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetri
       actions: pluginActions(rt.kernel, gen.registry),
       routes: documentedRoutes(rt.kernel.routes),
       customFields: orgId ? Object.fromEntries(gen.registry.all().filter((d) => d.customFields).map((d) => [d.name, customFieldsOf(d, orgId)])) : undefined,
+      listParams: rt.kernel.listParams(),
     }));
 
   router.get('/health', async (ctx) => {

@@ -9,6 +9,7 @@ import {
   type HookName,
   type HookRegistration,
   type JobDeclaration,
+  type ListRule,
   type PluginDefinition,
   type PluginRoute,
   type SchemaSource,
@@ -18,8 +19,11 @@ import {
 import type { EntityDefinition } from '../core/types.js';
 
 const KEBAB = /^[a-z][a-z0-9-]*$/;
-/** Segments the generated record routes already use after `/{id}/`. */
-const BUILT_IN_RECORD_SEGMENTS = ['archive', 'restore'];
+/**
+ * Segments the generated record routes of an archivable resource use after `/{id}/`; a resource
+ * that is not soft-deletable (alerts, archived by status) may have record actions of these names.
+ */
+export const BUILT_IN_RECORD_SEGMENTS = ['archive', 'restore'];
 
 /**
  * Everything the loaded plugins contribute, indexed for the hot path: hooks by name, resource
@@ -36,6 +40,7 @@ export class Kernel {
   private readonly hookCache = new Map<string, Hook[]>();
   private readonly actionsByResource = new Map<string, ActionDefinition[]>();
   private readonly subscribers = new Map<string, Subscription[]>();
+  private readonly listRules = new Map<string, ListRule[]>();
 
   constructor(plugins: readonly PluginDefinition[]) {
     for (const plugin of plugins) this.add(plugin);
@@ -54,7 +59,7 @@ export class Kernel {
     }
     for (const action of plugin.actions ?? []) {
       if (!KEBAB.test(action.name)) throw new Error(`${owner}: action '${action.name}' must be kebab-case`);
-      if (action.on === 'record' && BUILT_IN_RECORD_SEGMENTS.includes(action.name)) throw new Error(`${owner}: action '${action.name}' is a built-in route`);
+      if (action.method === 'get' && action.access !== 'read') throw new Error(`${owner}: action '${action.name}' is a GET, so its access must be 'read'`);
       const list = this.actionsByResource.get(action.resource) ?? [];
       if (list.some((a) => a.name === action.name && a.on === action.on)) throw new Error(`${owner}: action '${action.resource}/${action.name}' is declared twice`);
       list.push(action);
@@ -66,6 +71,13 @@ export class Kernel {
       this.subscribers.set(type, list);
     }
     for (const route of plugin.routes ?? []) this.routes.push({ ...route, plugin: plugin.name });
+    for (const rule of plugin.lists ?? []) {
+      const rules = this.listRules.get(rule.resource) ?? [];
+      const taken = Object.keys(rule.params ?? {}).filter((p) => rules.some((r) => r.params && p in r.params));
+      if (taken.length) throw new Error(`${owner}: list parameter '${taken[0]}' of '${rule.resource}' is declared twice`);
+      rules.push(rule);
+      this.listRules.set(rule.resource, rules);
+    }
     for (const [type, job] of Object.entries(plugin.jobs ?? {})) {
       if (this.jobs.has(type)) throw new Error(`${owner}: job type '${type}' is already declared by plugin '${this.jobs.get(type)!.plugin}'`);
       this.jobs.set(type, { ...job, plugin: plugin.name });
@@ -98,6 +110,29 @@ export class Kernel {
 
   action(resource: string, name: string, on: 'record' | 'collection'): ActionDefinition | undefined {
     return this.actionsOf(resource).find((a) => a.name === name && a.on === on);
+  }
+
+  /** The list rules of a resource, in plugin order. */
+  listRulesOf(resource: string): readonly ListRule[] {
+    return this.listRules.get(resource) ?? [];
+  }
+
+  /** The boolean list parameters plugins add, by resource (for the OpenAPI document). */
+  listParams(): Record<string, { params: Record<string, { type: 'boolean'; description: string }>; descriptions: string[] }> {
+    const out: Record<string, { params: Record<string, { type: 'boolean'; description: string }>; descriptions: string[] }> = {};
+    for (const [resource, rules] of this.listRules) {
+      out[resource] = { params: Object.assign({}, ...rules.map((r) => r.params ?? {})), descriptions: rules.flatMap((r) => (r.description ? [r.description] : [])) };
+    }
+    return out;
+  }
+
+  /** A record action may not take a segment the generated routes of an archivable resource use. */
+  checkActions(archivable: (resource: string) => boolean): void {
+    for (const action of this.allActions()) {
+      if (action.on === 'record' && BUILT_IN_RECORD_SEGMENTS.includes(action.name) && archivable(action.resource)) {
+        throw new Error(`action '${action.resource}/${action.name}' is a built-in route of an archivable resource`);
+      }
+    }
   }
 
   subscribersOf(type: string): Subscription[] {

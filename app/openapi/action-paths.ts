@@ -43,17 +43,25 @@ export function actionPaths(registry: Registry, action: OpenApiAction, view: Doc
   const base = collectionPath(registry, def);
   const path = onRecord ? `${base}/{id}/${action.name}` : `${base}/${action.name}`;
   const codes = action.errors.filter(isErrorCode);
+  const method = action.method ?? 'post';
+  // A GET action's input describes its query parameters.
+  const query = method === 'get'
+    ? Object.entries((action.input.properties ?? {}) as Record<string, Obj>).map(([name, schema]) => {
+      const { description, ...rest } = schema;
+      return { name, in: 'query', required: ((action.input.required ?? []) as string[]).includes(name), ...(description ? { description } : {}), schema: rest };
+    })
+    : [];
   const ownErrors = codes.length ? `\n\nBesides the usual errors it may answer ${codes.map((c) => `\`${c}\``).join(', ')}.` : '';
   return {
     [path]: {
       parameters: onRecord ? [...pathParameters(registry, def), paramRef('Id')] : pathParameters(registry, def),
-      post: {
+      [method]: {
         operationId: `${camelCase(action.name)}${onRecord ? def.subject : plural(def.subject)}`,
         tags: [resourceTag(def)],
         summary: action.summary,
         description: `${action.description ? `${action.description}\n\n` : ''}${scopeSentence(action.scope)}${ownErrors}`,
         ...requiresScope(action.scope),
-        requestBody: { required: true, content: jsonContent(action.input) },
+        ...(method === 'get' ? (query.length ? { parameters: query } : {}) : { requestBody: { required: true, content: jsonContent(action.input) } }),
         responses: {
           200: {
             description: `The result of ${action.name}.`,
@@ -72,6 +80,7 @@ export function pluginActions(kernel: Kernel, registry: Registry): OpenApiAction
     resource: action.resource,
     name: action.name,
     on: action.on,
+    method: action.method ?? 'post',
     summary: action.summary,
     description: action.description,
     scope: `${registry.get(action.resource).scope}:${action.access === 'read' ? 'read' : 'write'}`,

@@ -31,6 +31,8 @@ export interface OpenApiAction {
   /** Kebab-case; the URL segment, e.g. `transition-status`. */
   name: string;
   on: 'record' | 'collection';
+  /** `get` for read actions that take the query string (no body); `post` otherwise. */
+  method?: 'post' | 'get';
   summary: string;
   description?: string;
   /** The scope it needs, e.g. `patients:write`. */
@@ -50,6 +52,8 @@ export interface OpenApiOptions {
   scopes?: readonly string[];
   /** Operations contributed by plugins. */
   actions?: readonly OpenApiAction[];
+  /** Boolean list parameters plugins add, by resource (ListRule), with sentences for the list's description. */
+  listParams?: Record<string, { params: Record<string, { type: 'boolean'; description: string }>; descriptions: string[] }>;
   /** The server's default per-key limit (RATE_LIMIT_PER_MINUTE); the description states it when given. */
   rateLimitPerMinute?: number;
   /** Routes plugins serve, with their documentation. */
@@ -120,7 +124,7 @@ export function buildOpenApiDocument(registry: Registry, opts: OpenApiOptions = 
       if (schemas[name]) throw new Error(`OpenAPI: component schema '${name}' is generated twice`);
       schemas[name] = schema;
     }
-    const crud = def.generatedRoutes === false ? {} : resourcePaths(registry, def, view);
+    const crud = def.generatedRoutes === false ? {} : resourcePaths(registry, def, view, opts.listParams?.[def.name]);
     addPaths(crud);
     if (Object.keys(crud).length) tag(resourceTag(def), plural(label(def)));
   }

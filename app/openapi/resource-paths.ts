@@ -22,7 +22,12 @@ function scopeText(def: ResolvedDefinition, access: Access, view: DocumentView):
 }
 
 /** The operations of one definition that this view may call (none when it may not read it). */
-export function resourcePaths(registry: Registry, def: ResolvedDefinition, view: DocumentView): Record<string, Obj> {
+export function resourcePaths(
+  registry: Registry,
+  def: ResolvedDefinition,
+  view: DocumentView,
+  extra?: { params: Record<string, { type: 'boolean'; description: string }>; descriptions: string[] },
+): Record<string, Obj> {
   if (!view.can(def, 'read')) return {};
   const base = collectionPath(registry, def);
   const tag = resourceTag(def);
@@ -48,11 +53,15 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition, view:
     description: describe(
       `Returns a page of ${plural(what)}. Paging by \`limit\`/\`offset\` (or \`page\`/\`page_size\`), or by keyset with \`after=<page_info.end_cursor>\`. ` +
         `Filters, \`search\`, \`sort\`, \`fields\` and \`include\` as listed below; an unknown parameter is a 400.` +
-        (def.archivable ? ' Archived records are left out unless `include_archived=true`.' : ''),
+        (def.archivable ? ' Archived records are left out unless `include_archived=true`.' : '') +
+        (extra?.descriptions.length ? ` ${extra.descriptions.join(' ')}` : ''),
       'read',
     ),
     ...security('read'),
-    parameters: queryParameters(def, listQuerySchema(def), view, help),
+    parameters: [
+      ...queryParameters(def, listQuerySchema(def), view, help),
+      ...Object.entries(extra?.params ?? {}).map(([name, p]) => ({ name, in: 'query', required: false, description: p.description, schema: { type: 'boolean', default: false } })),
+    ],
     responses: {
       200: {
         description: `A page of ${plural(what)}.`,

@@ -38,7 +38,7 @@ export async function runAction(rt: Runtime, args: ActionArgs): Promise<unknown>
       id: args.id,
       event: 'updated',
       async write(state, trx) {
-        const outcome = await action.run({ ctx: { ...s.ctx, transaction: trx }, def, trx, input: state.data, current: state.current, emit: state.emit, query: state.query });
+        const outcome = await action.run({ rt, ctx: { ...s.ctx, transaction: trx }, def, trx, parentId: args.parentId, input: state.data, current: state.current, emit: state.emit, query: state.query });
         result = outcome.result;
         if (!outcome.changes || !state.current) return null;
         const current = state.current;

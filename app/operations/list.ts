@@ -9,12 +9,20 @@ import type { Runtime } from '../runtime.js';
 import { encodeCursor } from './cursor.js';
 import { compileListQuery, type ListQuery } from './list-query.js';
 import { applyFilters, applyKeyset, applySearch, applySort } from './query-builder.js';
-import { addComputed, assertParent, baseQuery, connection, embedRelations, presentedNames, presenterOf, type Row, type Scope } from './records.js';
+import { validationError } from '../core/errors.js';
+import type { ListRuleResult } from '../core/plugin.js';
+import { addComputed, assertParent, baseQuery, connection, embedRelations, modelQuery, presentedNames, presenterOf, type Row, type Scope } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 
 export interface ListArgs extends ResourceArgs {
   /** The list query as a plain object: `{status: 'open', limit: '20', 'created_at[gte]': '…'}`. */
   query: Record<string, unknown>;
+  /**
+   * For nested resources read from another side (a patient's guardians are relationships whose
+   * target it is): lists across every parent, leaving the parent check and term out. Operations
+   * only; no route sets it.
+   */
+  acrossParents?: boolean;
 }
 
 export interface ListResult {
@@ -73,12 +81,31 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   const { s, def } = openScope(rt, args);
   const { ctx } = s;
   assertCan(ctx.ability, 'read', def, ctx.org?.id);
+  // Plugin list rules take their own parameters out of the query before the definition's rules see it.
+  const rules = rt.kernel.listRulesOf(def.name);
+  const query = { ...args.query };
+  const ruleParams: Record<string, boolean>[] = rules.map((rule) => {
+    const given: Record<string, boolean> = {};
+    for (const name of Object.keys(rule.params ?? {})) {
+      if (!Object.hasOwn(query, name)) continue;
+      const raw = query[name];
+      delete query[name];
+      if (raw !== 'true' && raw !== 'false') throw validationError([{ path: `/query/${name}`, message: 'must be true or false' }]);
+      given[name] = raw === 'true';
+    }
+    return given;
+  });
   const orgId = ctx.org?.id;
-  const q = compileListQuery(def, s.gen.validators(def.name), args.query, def.customFields && {
+  const q = compileListQuery(def, s.gen.validators(def.name), query, def.customFields && {
     orgId,
     checker: () => s.gen.memo(`custom-field-query:${def.name}:${orgId}`, () => customQueryChecker(customFieldsOf(def, orgId))),
   });
-  await assertParent(s, def, args.parentId);
+  if (!args.acrossParents) await assertParent(s, def, args.parentId);
+  const shaped: ListRuleResult[] = [];
+  for (const [i, rule] of rules.entries()) {
+    shaped.push(await rule.prepare({ ctx, parentId: args.parentId, params: ruleParams[i], filtered: q.filters.map((f) => f.field), query: (resource) => modelQuery(s, resource) }));
+  }
+  const ownParent = shaped.some((r) => r.replacesParent);
   // Filtering or sorting on a field the caller may not read would reveal it (the sort order and
   // the cursor carry sort values); search simply skips such fields.
   for (const f of q.filters) {
@@ -101,7 +128,8 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   const values: ValuesTable | undefined = valuesDef && { table: valuesDef.table, recordColumn: valuesDef.parent!.field };
   const valuesCodec = valuesDef && s.gen.codec(valuesDef.name);
   const rowsQuery = () => {
-    const qb = baseQuery(s, def, 'read', undefined, { parentId: args.parentId, includeArchived: q.includeArchived, searchIndexes });
+    const qb = baseQuery(s, def, 'read', undefined, { parentId: ownParent ? undefined : args.parentId, includeArchived: q.includeArchived, searchIndexes });
+    for (const r of shaped) r.where?.(qb);
     applyFilters(qb, def, q.filters, codec, dialect);
     if (values && q.customFilters.length) applyCustomFilters(qb, def.table, values, q.customFilters, dialect, (c, v) => valuesCodec!.scalarToDb(c, v));
     if (q.search) applySearch(qb, def, q.search, dialect, searchFields);
@@ -111,16 +139,18 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   // organization and the caller's row conditions (baseQuery's terms), parent, archived, filters,
   // search and the fields it may search; the page adds sort, cursor, limit and offset. So a
   // cached answer is never built and compiled just to be looked up.
-  const rowsKey = JSON.stringify([s.gen.version, ctx.org?.id ?? null, rowConditions(ctx.ability, 'read', def), args.parentId ?? null, q.includeArchived, q.filters, q.search ?? null, searchFields.map((f) => f.name), searchIndexes, q.customFilters.map((f) => [f.field.id, f.op, f.value])]);
+  const rowsKey = JSON.stringify([s.gen.version, ctx.org?.id ?? null, rowConditions(ctx.ability, 'read', def), args.parentId ?? null, q.includeArchived, q.filters, q.search ?? null, searchFields.map((f) => f.name), searchIndexes, ruleParams, q.customFilters.map((f) => [f.field.id, f.op, f.value])]);
 
   // One generation for the whole request: the total and the page describe the same table state.
   // Inside a caller's transaction nothing is cached: it may see its own uncommitted writes.
-  // A list reading custom field values is cached apart, under both tables' generations.
+  // A rule whose rows depend on other tables (relatives' alerts) is not cached either. A list
+  // reading custom field values is cached apart, under both tables' generations.
+  const uncached = shaped.some((r) => r.uncached);
   const cacheTable = values ? `${def.table}+${values.table}` : def.table;
-  const generation = ctx.transaction ? null : await combinedGeneration(rt, values ? [def.table, values.table] : [def.table]);
+  const generation = ctx.transaction || uncached ? null : await combinedGeneration(rt, values ? [def.table, values.table] : [def.table]);
   let total: number | undefined;
   if (q.count) {
-    total = await totalFromCountKeys(s, def, q, args.parentId);
+    if (!shaped.some((r) => r.where)) total = await totalFromCountKeys(s, def, q, args.parentId);
     if (total === undefined) {
       total = await rt.counts.through(cacheTable, generation, rowsKey, async () => Number((await rowsQuery().count({ n: '*' }).first()).n));
     }
@@ -150,7 +180,7 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   };
   // Embedding relations reads other tables (and writes into the rows), so such pages are not cached.
   const pageKey = `${rowsKey}|${JSON.stringify([q.sort, q.customSort ? [q.customSort.field.id, q.customSort.desc] : null, q.after ?? null, q.limit, q.after ? 0 : q.offset])}`;
-  const page = q.include.length ? await fetchPage() : await rt.pages.through(cacheTable, generation, pageKey, fetchPage);
+  const page = q.include.length || uncached ? await fetchPage() : await rt.pages.through(cacheTable, generation, pageKey, fetchPage);
   const { rows, hasNext } = page;
   if (q.include.length) await embedRelations(s, def, rows, q.include);
   if (def.auditReads && rows.length) rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id) });

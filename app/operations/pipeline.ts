@@ -93,6 +93,7 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
     def,
     ctx,
     input,
+    parentId: spec.parentId,
     data: {},
     current: null,
     record: null,
@@ -110,7 +111,7 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
     state.trx = trx;
     await assertParent(s, def, spec.parentId, trx);
     if (spec.id !== undefined) {
-      state.current = await loadRow(s, def, spec.id, { trx, parentId: spec.parentId, includeArchived: spec.includeArchived, action: spec.ability, forUpdate: true });
+      state.current = await loadRow(s, def, spec.id, { trx, parentId: spec.parentId, includeArchived: spec.includeArchived, action: spec.ability, forUpdate: spec.ability !== 'read' });
       if (state.baseVersion !== undefined && state.current.version !== state.baseVersion) {
         throw versionConflict(state.current.version as number, state.baseVersion);
       }

@@ -4,9 +4,11 @@ import { versionConflict } from '../../app/operations/errors.js';
 import { checkChoices, deriveKey, limitFieldCount, protectStoredValues } from './custom-fields/definition-rules.js';
 import { fieldValueRoutes } from './custom-fields/routes.js';
 import { customFieldSchema } from './custom-fields/schema-source.js';
+import { familyActions, familyErrors, familyHooks, familyLists } from './family-alerts.js';
 
 // The patient chart of seed 001: the status lifecycle (catalog §3.8), the archive and restore
-// rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19).
+// rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19). Relationships, the
+// guarantor family and the alert lifecycle (§3.12, §3.13) are in family-alerts.ts.
 
 export const PATIENT_STATUSES = ['active', 'inactive', 'prospective', 'deceased', 'archived'] as const;
 export type PatientStatus = (typeof PATIENT_STATUSES)[number];
@@ -63,7 +65,9 @@ export default definePlugin({
     field_type_locked: { status: 422, description: "A custom field's type cannot change once a patient has a value for it." },
     option_in_use: { status: 422, description: 'A custom field option that patients have chosen cannot be removed.' },
     too_many_fields: { status: 422, description: 'The organization already has the most live custom fields allowed.' },
+    ...familyErrors,
   },
+  lists: familyLists,
   schema: customFieldSchema,
   routes: fieldValueRoutes,
   actions: [
@@ -103,10 +107,12 @@ export default definePlugin({
         return { changes: { status: to } };
       },
     },
+    ...familyActions,
   ],
   hooks: {
-    beforeValidate: [{ resource: 'patient-field-definition', operations: ['create'], hook: deriveKey }],
+    beforeValidate: [...(familyHooks.beforeValidate ?? []), { resource: 'patient-field-definition', operations: ['create'], hook: deriveKey }],
     beforeChange: [
+      ...familyHooks.beforeChange,
       { resource: 'patient-field-definition', operations: ['create', 'update'], hook: checkChoices },
       { resource: 'patient-field-definition', operations: ['update'], hook: protectStoredValues },
       { resource: 'patient-field-definition', operations: ['create', 'restore'], hook: limitFieldCount },

@@ -120,6 +120,10 @@ describe('OpenAPI document', () => {
       ...crud('/api/v1/{org}/patients/{patient_id}/allergies'),
       ...crud('/api/v1/{org}/patients/{patient_id}/diseases'),
       ...crud('/api/v1/{org}/patients/{patient_id}/medications'),
+      ...crud('/api/v1/{org}/patients/{patient_id}/relationships'),
+      // Alerts are archived by status (plugin actions), not soft-deleted: no DELETE, archive or restore route here.
+      '/api/v1/{org}/patients/{patient_id}/alerts': ['get', 'post'],
+      '/api/v1/{org}/patients/{patient_id}/alerts/{id}': ['get', 'patch', 'put'],
       '/api/v1/{org}/patients/{patient_id}/communication-logs': ['get', 'post'],
       '/api/v1/{org}/patients/{patient_id}/communication-logs/{id}': ['get'],
       '/api/v1/{org}/tickets/{ticket_id}/comments': ['get', 'post'],

@@ -88,7 +88,7 @@ describe('scoped OpenAPI documents', () => {
   it('keeps only GET routes of the resource for <scope>:read', async () => {
     const doc = scoped(['patients:read']);
     // The chart under a patient (allergies, diseases, medications, communication logs) shares the patients scope.
-    const chart = ['allergies', 'diseases', 'medications', 'communication-logs'].flatMap((c) => [`GET /api/v1/{org}/patients/{patient_id}/${c}`, `GET /api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
+    const chart = ['allergies', 'diseases', 'medications', 'communication-logs', 'relationships', 'alerts'].flatMap((c) => [`GET /api/v1/{org}/patients/{patient_id}/${c}`, `GET /api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
     expect(resourceRoutes(doc)).to.deep.equal(['GET /api/v1/{org}/patients', 'GET /api/v1/{org}/patients/{id}', ...chart].sort());
     expect(routes(doc)).to.include.members(['POST /api/v1/auth/token', 'GET /health', 'GET /api/openapi.json']);
     expect(doc.info.description).to.include('scoped').and.include('`patients:read`');
@@ -105,6 +105,10 @@ describe('scoped OpenAPI documents', () => {
       ...['allergies', 'diseases', 'medications'].flatMap((c) => crud(`/api/v1/{org}/patients/{patient_id}/${c}`)),
       // Communication logs are append-only: list, read and create.
       'GET /api/v1/{org}/patients/{patient_id}/communication-logs', 'GET /api/v1/{org}/patients/{patient_id}/communication-logs/{id}', 'POST /api/v1/{org}/patients/{patient_id}/communication-logs',
+      ...crud('/api/v1/{org}/patients/{patient_id}/relationships'),
+      // Alerts are archived by status (plugin actions), not soft-deleted.
+      'GET /api/v1/{org}/patients/{patient_id}/alerts', 'GET /api/v1/{org}/patients/{patient_id}/alerts/{id}', 'POST /api/v1/{org}/patients/{patient_id}/alerts',
+      'PATCH /api/v1/{org}/patients/{patient_id}/alerts/{id}', 'PUT /api/v1/{org}/patients/{patient_id}/alerts/{id}',
     ].sort());
   });
 

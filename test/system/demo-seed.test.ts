@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { chartBodies } from '../../seeds/chart.js';
 import { communicationLogBodies } from '../../seeds/communication-logs.js';
 import { DEMO_ORG, seedDemo } from '../../seeds/demo.js';
+import { relationshipsAlertsPlan } from '../../seeds/relationships-alerts.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 // The demo organization gets its catalogs and chart rows, and seeding twice changes nothing.
@@ -69,6 +70,28 @@ describe('Demo seed: catalogs and charts', function () {
     expect(res.body.data.every((r: Record<string, any>) => r.communication_source === 'user')).to.equal(true);
     const patients = Array.from({ length: 50 }, (_, i) => `patient-${i}`);
     expect(communicationLogBodies(patients, 7)).to.deep.equal(communicationLogBodies(patients, 7));
+  });
+
+  it('gives the demo patients guarantor families with relationships, and alerts active, disabled, archived and family-scoped', async () => {
+    expect(first.counts.patient_relationships).to.be.greaterThan(20);
+    expect(first.counts.patient_alerts).to.be.greaterThan(50);
+    const knex = s.rt.db.knex;
+    const byStatus = Object.fromEntries((await knex('patient_alerts').select('status').count({ n: '*' }).groupBy('status')).map((r: any) => [r.status, Number(r.n)]));
+    for (const status of ['active', 'disabled', 'archived']) expect(byStatus[status], status).to.be.greaterThan(0);
+    // A guardian in a family: its dependents, and its family of itself and those it is guarantor of.
+    const [guardian] = await knex('patient_relationships').where({ is_guardian: true, relationship_type: 'parent' }).orderBy('from_patient_id').limit(1);
+    const dependents = await s.api('GET', `${base}/patients/${guardian.from_patient_id}/dependents`, { key });
+    expect(dependents.status).to.equal(200);
+    expect(dependents.body.data.map((r: Record<string, any>) => r.to_patient_id)).to.include(guardian.to_patient_id);
+    const family = await s.api('GET', `${base}/patients/${guardian.to_patient_id}/family`, { key });
+    expect(family.body.data.map((p: Record<string, any>) => p.id)).to.include.members([guardian.from_patient_id, guardian.to_patient_id]);
+    const [famAlert] = await knex('patient_alerts').where({ alert_scope: 'family', status: 'active' }).whereIn('patient_id', knex('patients').whereNotNull('responsible_party_id').whereNull('deleted_at').select('responsible_party_id')).orderBy('id').limit(1);
+    expect(famAlert, 'a family alert of a guarantor').to.not.equal(undefined);
+    const [member] = await knex('patients').where({ responsible_party_id: famAlert.patient_id }).whereNot('id', famAlert.patient_id).orderBy('id').limit(1);
+    const alerts = await s.api('GET', `${base}/patients/${member.id}/alerts?include_family=true&limit=100`, { key });
+    expect(alerts.body.data.map((a: Record<string, any>) => a.id)).to.include(famAlert.id);
+    const ids = Array.from({ length: 60 }, (_, i) => `patient-${i}`);
+    expect(relationshipsAlertsPlan(ids, ['d1', 'd2'], 7)).to.deep.equal(relationshipsAlertsPlan(ids, ['d1', 'd2'], 7));
   });
 
   it('generates the same chart rows from the same ids', () => {
