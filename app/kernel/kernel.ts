@@ -18,6 +18,8 @@ import {
 import type { EntityDefinition } from '../core/types.js';
 
 const KEBAB = /^[a-z][a-z0-9-]*$/;
+/** An action name: kebab-case URL segments separated by `/`. */
+const ACTION_NAME = /^[a-z][a-z0-9-]*(\/[a-z][a-z0-9-]*)*$/;
 /** Segments the generated record routes already use after `/{id}/`. */
 const BUILT_IN_RECORD_SEGMENTS = ['archive', 'restore'];
 
@@ -53,7 +55,8 @@ export class Kernel {
       this.hooks[name as HookName].push(...plugin.hooks![name as HookName]!);
     }
     for (const action of plugin.actions ?? []) {
-      if (!KEBAB.test(action.name)) throw new Error(`${owner}: action '${action.name}' must be kebab-case`);
+      if (!ACTION_NAME.test(action.name)) throw new Error(`${owner}: action '${action.name}' must be kebab-case segments`);
+      if (action.method === 'get' && (action.on !== 'collection' || action.access !== 'read')) throw new Error(`${owner}: GET action '${action.name}' must be a collection action with access 'read'`);
       if (action.on === 'record' && BUILT_IN_RECORD_SEGMENTS.includes(action.name)) throw new Error(`${owner}: action '${action.name}' is a built-in route`);
       const list = this.actionsByResource.get(action.resource) ?? [];
       if (list.some((a) => a.name === action.name && a.on === action.on)) throw new Error(`${owner}: action '${action.resource}/${action.name}' is declared twice`);

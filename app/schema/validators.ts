@@ -36,6 +36,7 @@ function makeAjv(coerce: boolean, useDefaults: boolean): Ajv {
 const bodyAjv = makeAjv(false, false);
 const createAjv = makeAjv(false, true);
 const queryAjv = makeAjv(true, false);
+const queryInputAjv = makeAjv(true, true);
 
 /** Turns Ajv's errors into the envelope's details, one per field problem, with its JSON path. */
 export function toDetails(errors: ErrorObject[] | null | undefined, root: '/body' | '/query'): ErrorDetail[] {
@@ -208,4 +209,10 @@ export function compileValidators(def: ResolvedDefinition): DefinitionValidators
 export function compileInputSchema(schema: Record<string, unknown>): (input: Record<string, unknown>) => Record<string, unknown> {
   const fn = createAjv.compile({ additionalProperties: false, ...schema, type: 'object' });
   return (input) => run(fn, input, '/body');
+}
+
+/** The query check of a GET action: its declared JSON Schema over the query string, values coerced, defaults filled. */
+export function compileQueryInputSchema(schema: Record<string, unknown>): (input: Record<string, unknown>) => Record<string, unknown> {
+  const fn = queryInputAjv.compile({ additionalProperties: false, ...schema, type: 'object' });
+  return (input) => run(fn, input, '/query');
 }
