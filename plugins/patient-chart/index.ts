@@ -1,24 +1,19 @@
 import { AppError } from '../../app/core/errors.js';
 import { definePlugin, type WriteState } from '../../app/core/plugin.js';
 import { versionConflict } from '../../app/operations/errors.js';
+import { countsByLocation } from './counts.js';
+import { checkDuplicates } from './duplicates.js';
+import { interactionHooks } from './interactions.js';
+import { searchPatients } from './search.js';
 
 // The patient chart of seed 001: the status lifecycle (catalog §3.8), the archive and restore
-// rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19).
+// rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19). The patient-level reads
+// live in their own files: search.ts (typeahead), counts.ts (counts by location), duplicates.ts
+// (duplicate check), interactions.ts (drug-allergy warnings on create).
 
-export const PATIENT_STATUSES = ['active', 'inactive', 'prospective', 'deceased', 'archived'] as const;
-export type PatientStatus = (typeof PATIENT_STATUSES)[number];
+import { ALLOWED_MOVES, PATIENT_STATUSES, type PatientStatus } from './statuses.js';
 
-/**
- * The moves transition-status allows, verbatim from the catalog. `deceased` is terminal and
- * `archived` is reached only through the archive endpoint, so neither has a way out here.
- */
-export const ALLOWED_MOVES: Readonly<Record<PatientStatus, readonly PatientStatus[]>> = {
-  prospective: ['active'],
-  active: ['inactive', 'deceased'],
-  inactive: ['active'],
-  deceased: [],
-  archived: [],
-};
+export { ALLOWED_MOVES, PATIENT_STATUSES, type PatientStatus };
 
 /**
  * Seed 001 §3.19: a patient medication names its drug by a catalog entry or, failing that, by
@@ -59,6 +54,9 @@ export default definePlugin({
     has_active_dependents: { status: 422, description: 'The patient is the guarantor of active patients; reassign them before archiving.' },
   },
   actions: [
+    searchPatients,
+    countsByLocation,
+    checkDuplicates,
     {
       resource: 'patient',
       name: 'transition-status',
@@ -97,6 +95,7 @@ export default definePlugin({
     },
   ],
   hooks: {
+    afterChange: interactionHooks,
     beforeChange: [
       { resource: 'patient-medication', operations: ['create', 'update'], hook: requireNamedMedication },
       { resource: 'patient', operations: ['archive'], hook: refuseArchiveOfGuarantor },
