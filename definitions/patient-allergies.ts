@@ -1,9 +1,10 @@
 import { defineEntity } from '../app/core/define.js';
+import { INTERACTION_WARNINGS } from './patient-medications.js';
 
 // Seed 001 §1.3 / §2.6 PatientAllergyOut: a patient's allergies, nested under the patient.
 // `allergy_definition_uuid` is `allergy_definition_id` here (embedded with
 // ?include=allergy_definition); the seed's `is_active` list filter is `status_is_active=`.
-// Not modelled: `interaction_warnings` (drug-allergy checks).
+// `interaction_warnings` (§3.19) is filled only in the answer to a create (see patient-medications.ts).
 
 export default defineEntity({
   name: 'patient-allergy',
@@ -34,5 +35,6 @@ export default defineEntity({
       description: 'Whether this allergy is currently active. Defaults to true.',
     },
   },
+  computed: { interaction_warnings: INTERACTION_WARNINGS },
   admin: { group: 'Chart', icon: 'ShieldAlert', listProperties: ['allergy_definition_id', 'reaction', 'severity', 'status_is_active'] },
 });

@@ -1,10 +1,36 @@
 import { defineEntity } from '../app/core/define.js';
+import type { ComputedFieldDefinition } from '../app/core/types.js';
 
 // Seed 001 §1.5 / §2.8 PatientMedicationOut: a patient's medication list, nested under the
 // patient. `medication_definition_uuid` and `provider_uuid` are `medication_definition_id` and
 // `provider_id` here (?include=medication_definition,provider); med_descript is the free-text
 // fallback when no catalog entry exists. The seed's `is_active` list filter is `status=active`
-// (or `status[ne]=active`). Not modelled: `interaction_warnings` (drug-allergy checks).
+// (or `status[ne]=active`). `interaction_warnings` (§3.19) is filled only in the answer to a
+// create, by the patient-chart plugin (plugins/patient-chart/interactions.ts); reads answer [].
+
+/** Seed 001 §2.6/§2.8 `interaction_warnings`: drug-allergy conflicts found on create, never stored. */
+export const INTERACTION_WARNINGS: ComputedFieldDefinition = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      allergy_id: { type: 'string', format: 'uuid', description: "The patient's allergy." },
+      allergy_definition_id: { type: 'string', format: 'uuid', description: 'Its allergen in the allergy catalog.' },
+      allergen: { type: 'string', description: 'The allergen name.' },
+      medication_id: { type: 'string', format: 'uuid', description: "The patient's medication." },
+      medication_definition_id: { type: ['string', 'null'], format: 'uuid', description: 'Its catalog entry, if any.' },
+      medication: { type: 'string', description: 'The medication name (catalog name or med_descript).' },
+      matched_on: { type: 'string', enum: ['rx_cui', 'ingredient'], description: 'rx_cui: the same RxNorm CUI; ingredient: the allergen is an active ingredient (generic_name) of the medication.' },
+      severity: { type: ['string', 'null'], description: "The allergy's recorded severity." },
+      message: { type: 'string', description: 'A sentence for the user.' },
+    },
+    required: ['allergy_id', 'allergy_definition_id', 'allergen', 'medication_id', 'medication_definition_id', 'medication', 'matched_on', 'severity', 'message'],
+    additionalProperties: false,
+  },
+  description:
+    "Drug-allergy interaction warnings detected on create: conflicts between this record and the patient's active drug allergies or active medications. Empty on subsequent reads (not stored).",
+  compute: () => [],
+};
 
 export default defineEntity({
   name: 'patient-medication',
@@ -51,5 +77,6 @@ export default defineEntity({
     },
     discontinuation_reason: { type: 'string', maxLength: 500, description: 'Why the medication was stopped.' },
   },
+  computed: { interaction_warnings: INTERACTION_WARNINGS },
   admin: { group: 'Chart', icon: 'Pill', listProperties: ['medication_definition_id', 'med_descript', 'status', 'date_start'] },
 });

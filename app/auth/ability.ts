@@ -55,10 +55,15 @@ export function buildAbility(registry: Registry, grant: Grant): AppAbility {
   return build();
 }
 
+/** Whether the ability allows the action on the resource in this org. */
+export function can(ability: AppAbility, action: Action, def: ResolvedDefinition, orgId?: string): boolean {
+  const target = def.tenant ? asSubject(def.subject, { org_id: orgId }) : def.subject;
+  return ability.can(action, target as any);
+}
+
 /** Throws `forbidden` unless the ability allows the action on the resource in this org. */
 export function assertCan(ability: AppAbility, action: Action, def: ResolvedDefinition, orgId?: string): void {
-  const target = def.tenant ? asSubject(def.subject, { org_id: orgId }) : def.subject;
-  if (!ability.can(action, target as any)) {
+  if (!can(ability, action, def, orgId)) {
     throw new AppError('forbidden', `This key may not ${action} ${def.path}: it needs the '${def.scope}:${action === 'read' ? 'read' : 'write'}' scope`);
   }
 }

@@ -41,6 +41,12 @@ export interface WriteState {
   emit(type: string, payload?: Row): void;
   /** An Objection query over a resource of this organization, in the write's transaction. */
   query(resource: string): QueryBuilderType<Model>;
+  /**
+   * Values the answer to this write carries beyond the stored record (afterChange fills it):
+   * only names the definition declares as computed fields are shown, after the computed values.
+   * Never stored nor audited, so a later read computes the field anew (`interaction_warnings`).
+   */
+  answer: Row;
 }
 
 export type Hook = (state: WriteState) => void | Promise<void>;
@@ -83,6 +89,26 @@ export type EventSubscriber = (event: DomainEvent, services: KernelServices) => 
 /** An event subscription: a function, or a job type to enqueue with the event as payload. */
 export type Subscription = EventSubscriber | { job: string };
 
+/** What a read action asks of `find`: rows of one resource the caller may read, shaped for it. */
+export interface FindSpec {
+  /** Narrows the rows: conditions on the resource's table (its columns, quoted). */
+  where?(qb: Knex.QueryBuilder): void;
+  /** Every word must prefix-match (case-insensitively) one of these searchable fields the caller may read. */
+  search?: { text: string; fields: readonly string[] };
+  /** Sort keys (the id breaks ties). */
+  sort?: readonly { field: string; desc?: boolean }[];
+  limit: number;
+  /** Only these fields of each row (those the caller may read); all it may read when absent. */
+  fields?: readonly string[];
+  /** Also count every matching row (`total`). */
+  count?: boolean;
+}
+
+export interface FoundRows {
+  rows: Row[];
+  total?: number;
+}
+
 export interface ActionArgs {
   /** The runtime, to call other operations (they join the action's transaction through `ctx`). */
   rt: Runtime;
@@ -99,6 +125,14 @@ export interface ActionArgs {
   emit(type: string, payload?: Row): void;
   /** An Objection query over a resource of this organization, in the action's transaction. */
   query(resource: string): QueryBuilderType<Model>;
+  /**
+   * A knex query over the rows of a resource the caller may read (its organization, its row
+   * conditions, not archived), in the action's transaction; forbidden without read access.
+   * For aggregates: rows it returns are not shaped nor audited (use `find` for those).
+   */
+  read(resource: string): Knex.QueryBuilder;
+  /** Rows the caller may read, shaped to the fields it may see and read-audited like a list. */
+  find(resource: string, spec: FindSpec): Promise<FoundRows>;
 }
 
 export interface ActionResult {
@@ -111,19 +145,23 @@ export interface ActionResult {
 export interface ActionDefinition {
   /** The definition name it belongs to. */
   resource: string;
-  /** Kebab-case; the URL segment: `POST /{collection}/{name}` or `POST /{collection}/{id}/{name}`. */
+  /**
+   * Kebab-case segments, `/`-separated; the URL path: `POST /{collection}/{name}` or
+   * `POST /{collection}/{id}/{name}` (`counts/by-location`).
+   */
   name: string;
   on: 'record' | 'collection';
+  /**
+   * `post` (the default) takes a JSON body; `get` (read actions only) takes the input
+   * from the query string: values are coerced to the schema's types, and a parameter whose
+   * schema is an array may be repeated (`?status_set=active&status_set=inactive`).
+   */
+  method?: 'post' | 'get';
   summary: string;
   description?: string;
   /** What the caller needs: `write` (the resource's write scope; the default) or `read`. */
   access?: 'read' | 'write';
-  /**
-   * `post` (the default) takes a JSON body; `get` (only with access `read`) takes the query
-   * string as its input, so `input` then describes query parameters (string values).
-   */
-  method?: 'post' | 'get';
-  /** JSON Schema of the body (an object schema; additional properties are refused). */
+  /** JSON Schema of the body or query (an object schema; additional properties are refused). */
   input: Record<string, unknown>;
   /** JSON Schema of the response's `data` (the record for record actions without `result`). */
   output?: Record<string, unknown>;

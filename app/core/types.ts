@@ -68,7 +68,9 @@ export interface FieldDefinition {
 
 /** A value derived from the stored fields of a row, computed per page (never per-row queries). */
 export interface ComputedFieldDefinition {
-  type: 'string' | 'integer' | 'number' | 'boolean';
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'array';
+  /** For `array`: the JSON Schema of an item. */
+  items?: Record<string, unknown>;
   description?: string;
   compute: (record: Record<string, unknown>) => unknown;
 }

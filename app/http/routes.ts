@@ -78,6 +78,12 @@ function listJson(result: ListResult): string {
   return `{"data":${data},${JSON.stringify(rest).slice(1)}`;
 }
 
+/** The query parameters of a GET action that may repeat: those its input schema makes arrays. */
+function arrayParameters(input: Record<string, unknown>): Set<string> {
+  const properties = (input.properties ?? {}) as Record<string, { type?: unknown }>;
+  return new Set(Object.entries(properties).filter(([, p]) => p.type === 'array').map(([name]) => name));
+}
+
 /** Answers `{data}` with the record's ETag. */
 function answer(ctx: Context, def: ResolvedDefinition, data: unknown, status = 200): void {
   ctx.status = status;
@@ -136,12 +142,14 @@ export function resourceRouter(rt: Runtime): Router {
     const target = (ctx: Context) => ({ resource: def.name, ctx: operationContext(ctx), parentId: def.parent ? ctx.params[parentParam(def)] : undefined });
     const location = (ctx: Context) => (data: Row) => `${ctx.path.replace(/\/$/, '')}/${data.id}`;
 
-    // Collection actions before `/:id` routes so that `POST /patients/check-duplicates` is an action.
+    // Collection actions before `/:id` routes so that `POST /patients/check-duplicates` and
+    // `GET /patients/search` are actions, never a record id.
     for (const action of rt.kernel.actionsOf(def.name)) {
       if (action.on !== 'collection') continue;
       if (action.method === 'get') {
+        const repeatable = arrayParameters(action.input);
         router.get(`${base}/${action.name}`, ...pre, async (ctx) => {
-          answer(ctx, def, await runAction(rt, { ...target(ctx), action: action.name, body: readQueryString(ctx.querystring) }));
+          answer(ctx, def, await runAction(rt, { ...target(ctx), action: action.name, body: readQueryString(ctx.querystring, repeatable) }));
         });
         continue;
       }
@@ -168,8 +176,9 @@ export function resourceRouter(rt: Runtime): Router {
       if (action.on !== 'record') continue;
       if (action.method === 'get') {
         // A read action: its input is the query string.
+        const repeatable = arrayParameters(action.input);
         router.get(`${item}/${action.name}`, ...pre, async (ctx) => {
-          answer(ctx, def, await runAction(rt, { ...target(ctx), id: ctx.params.id, action: action.name, body: readQueryString(ctx.querystring) }));
+          answer(ctx, def, await runAction(rt, { ...target(ctx), id: ctx.params.id, action: action.name, body: readQueryString(ctx.querystring, repeatable) }));
         });
         continue;
       }

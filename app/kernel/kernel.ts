@@ -19,6 +19,8 @@ import {
 import type { EntityDefinition } from '../core/types.js';
 
 const KEBAB = /^[a-z][a-z0-9-]*$/;
+/** An action name: kebab-case URL segments separated by `/`. */
+const ACTION_NAME = /^[a-z][a-z0-9-]*(\/[a-z][a-z0-9-]*)*$/;
 /**
  * Segments the generated record routes of an archivable resource use after `/{id}/`; a resource
  * that is not soft-deletable (alerts, archived by status) may have record actions of these names.
@@ -58,7 +60,7 @@ export class Kernel {
       this.hooks[name as HookName].push(...plugin.hooks![name as HookName]!);
     }
     for (const action of plugin.actions ?? []) {
-      if (!KEBAB.test(action.name)) throw new Error(`${owner}: action '${action.name}' must be kebab-case`);
+      if (!ACTION_NAME.test(action.name)) throw new Error(`${owner}: action '${action.name}' must be kebab-case segments`);
       if (action.method === 'get' && action.access !== 'read') throw new Error(`${owner}: action '${action.name}' is a GET, so its access must be 'read'`);
       const list = this.actionsByResource.get(action.resource) ?? [];
       if (list.some((a) => a.name === action.name && a.on === action.on)) throw new Error(`${owner}: action '${action.resource}/${action.name}' is declared twice`);

@@ -12,7 +12,8 @@ import { pathParameters } from './parameters.js';
 import { requiresScope, scopeSentence } from './security.js';
 import type { DocumentView } from './view.js';
 
-const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** Kebab-case URL segments separated by `/` (`counts/by-location`). */
+const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*(\/[a-z][a-z0-9]*(-[a-z0-9]+)*)*$/;
 
 /** Every action can answer these besides its own codes: a bad body, credentials, scope, a missing org or record, size, rate, crash. */
 const ACTION_STATUSES = [400, 401, 403, 404, 413, 429, 500];
@@ -43,25 +44,19 @@ export function actionPaths(registry: Registry, action: OpenApiAction, view: Doc
   const base = collectionPath(registry, def);
   const path = onRecord ? `${base}/{id}/${action.name}` : `${base}/${action.name}`;
   const codes = action.errors.filter(isErrorCode);
-  const method = action.method ?? 'post';
-  // A GET action's input describes its query parameters.
-  const query = method === 'get'
-    ? Object.entries((action.input.properties ?? {}) as Record<string, Obj>).map(([name, schema]) => {
-      const { description, ...rest } = schema;
-      return { name, in: 'query', required: ((action.input.required ?? []) as string[]).includes(name), ...(description ? { description } : {}), schema: rest };
-    })
-    : [];
   const ownErrors = codes.length ? `\n\nBesides the usual errors it may answer ${codes.map((c) => `\`${c}\``).join(', ')}.` : '';
+  const get = action.method === 'get';
+  const input = get ? { parameters: queryParameters(action.input) } : { requestBody: { required: true, content: jsonContent(action.input) } };
   return {
     [path]: {
       parameters: onRecord ? [...pathParameters(registry, def), paramRef('Id')] : pathParameters(registry, def),
-      [method]: {
-        operationId: `${camelCase(action.name)}${onRecord ? def.subject : plural(def.subject)}`,
+      [get ? 'get' : 'post']: {
+        operationId: `${camelCase(action.name.replace(/\//g, '-'))}${onRecord ? def.subject : plural(def.subject)}`,
         tags: [resourceTag(def)],
         summary: action.summary,
         description: `${action.description ? `${action.description}\n\n` : ''}${scopeSentence(action.scope)}${ownErrors}`,
         ...requiresScope(action.scope),
-        ...(method === 'get' ? (query.length ? { parameters: query } : {}) : { requestBody: { required: true, content: jsonContent(action.input) } }),
+        ...input,
         responses: {
           200: {
             description: `The result of ${action.name}.`,
@@ -74,13 +69,30 @@ export function actionPaths(registry: Registry, action: OpenApiAction, view: Doc
   };
 }
 
+/** A GET action's input schema as query parameters; an array parameter is given by repeating it. */
+function queryParameters(input: Record<string, unknown>): Obj[] {
+  const properties = (input.properties ?? {}) as Record<string, Obj>;
+  const required = new Set((input.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, schema]) => {
+    const { description, ...rest } = schema;
+    return {
+      name,
+      in: 'query',
+      required: required.has(name),
+      ...(description ? { description } : {}),
+      ...(rest.type === 'array' ? { style: 'form', explode: true } : {}),
+      schema: rest,
+    };
+  });
+}
+
 /** The actions plugins declare, as the document describes them: body schema, scope and errors. */
 export function pluginActions(kernel: Kernel, registry: Registry): OpenApiAction[] {
   return kernel.allActions().map((action) => ({
     resource: action.resource,
     name: action.name,
     on: action.on,
-    method: action.method ?? 'post',
+    ...(action.method === 'get' ? { method: 'get' as const } : {}),
     summary: action.summary,
     description: action.description,
     scope: `${registry.get(action.resource).scope}:${action.access === 'read' ? 'read' : 'write'}`,

@@ -31,13 +31,13 @@ export interface OpenApiAction {
   /** Kebab-case; the URL segment, e.g. `transition-status`. */
   name: string;
   on: 'record' | 'collection';
-  /** `get` for read actions that take the query string (no body); `post` otherwise. */
+  /** `get` takes its input as query parameters (read actions); `post` (the default) as a body. */
   method?: 'post' | 'get';
   summary: string;
   description?: string;
   /** The scope it needs, e.g. `patients:write`. */
   scope: string;
-  /** JSON Schema of the request body. */
+  /** JSON Schema of the request body (of the query parameters for `get`). */
   input: Record<string, unknown>;
   /** JSON Schema of `data` in the `{data: ...}` response; without it, the resource's record. */
   output?: Record<string, unknown>;

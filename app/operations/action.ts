@@ -1,6 +1,7 @@
 import { AppError } from '../core/errors.js';
 import type { ActionDefinition } from '../core/plugin.js';
 import type { Runtime } from '../runtime.js';
+import { findRecords, readableRows } from './find.js';
 import { runWrite } from './pipeline.js';
 import type { Row } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
@@ -38,7 +39,19 @@ export async function runAction(rt: Runtime, args: ActionArgs): Promise<unknown>
       id: args.id,
       event: 'updated',
       async write(state, trx) {
-        const outcome = await action.run({ rt, ctx: { ...s.ctx, transaction: trx }, def, trx, parentId: args.parentId, input: state.data, current: state.current, emit: state.emit, query: state.query });
+        const outcome = await action.run({
+          rt,
+          ctx: { ...s.ctx, transaction: trx },
+          def,
+          trx,
+          parentId: args.parentId,
+          input: state.data,
+          current: state.current,
+          emit: state.emit,
+          query: state.query,
+          read: (resource) => readableRows(s, resource, trx),
+          find: (resource, spec) => findRecords(s, resource, spec, trx, `${def.name}.${action.name}`),
+        });
         result = outcome.result;
         if (!outcome.changes || !state.current) return null;
         const current = state.current;

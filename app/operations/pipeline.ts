@@ -99,6 +99,7 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
     record: null,
     emit: (type, payload) => emitted.push({ type, payload }),
     query: (resource) => modelQuery(s, resource, state.trx),
+    answer: {},
   };
   await runHooks(s, 'beforeValidate', state);
   state.data = spec.validate(state.input);
@@ -134,6 +135,9 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
     const shown = state.record ?? state.current;
     if (shown) {
       addComputed(def, [shown]);
+      // Answer-only values override the computed ones; present() keeps only declared names.
+      const computed = def.computed ?? {};
+      for (const [name, value] of Object.entries(state.answer)) if (name in computed) shown[name] = value;
       answered = present(def, ctx, shown);
     }
     if (spec.commitWith) await spec.commitWith(trx, answered);

@@ -7,7 +7,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import { makeCodec } from '../db/codec.js';
 import type { Dialect } from '../db/connection.js';
 import { planSchemaSync } from '../db/schema-sync.js';
-import { compileInputSchema, compileValidators } from './validators.js';
+import { compileInputSchema, compileQueryInputSchema, compileValidators } from './validators.js';
 
 /** A data-defined schema the engine cannot serve; its message names definitions, never data. */
 export class SchemaChangeRefused extends Error {}
@@ -83,7 +83,7 @@ export class GenerationBuilder {
         if (!check) {
           const action = this.kernel.action(resource, name, on);
           if (!action) throw new Error(`unknown action ${key}`);
-          check = compileInputSchema(action.input);
+          check = action.method === 'get' ? compileQueryInputSchema(action.input) : compileInputSchema(action.input);
           this.actionInputs.set(key, check);
         }
         return check;

@@ -36,6 +36,7 @@ function makeAjv(coerce: boolean, useDefaults: boolean): Ajv {
 const bodyAjv = makeAjv(false, false);
 const createAjv = makeAjv(false, true);
 const queryAjv = makeAjv(true, false);
+const queryInputAjv = makeAjv(true, true);
 
 /** Turns Ajv's errors into the envelope's details, one per field problem, with its JSON path. */
 export function toDetails(errors: ErrorObject[] | null | undefined, root: '/body' | '/query'): ErrorDetail[] {
@@ -220,4 +221,10 @@ export function compileQueryCheck(schema: Record<string, unknown>): (query: Reco
 export function compileBodyCheck(schema: Record<string, unknown>): (body: Record<string, unknown>) => Record<string, unknown> {
   const fn = bodyAjv.compile(schema);
   return (body) => run(fn, body, '/body');
+}
+
+/** The query check of a GET action: its declared JSON Schema over the query string, values coerced, defaults filled. */
+export function compileQueryInputSchema(schema: Record<string, unknown>): (input: Record<string, unknown>) => Record<string, unknown> {
+  const fn = queryInputAjv.compile({ additionalProperties: false, ...schema, type: 'object' });
+  return (input) => run(fn, input, '/query');
 }

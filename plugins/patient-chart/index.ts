@@ -1,29 +1,24 @@
 import { AppError } from '../../app/core/errors.js';
 import { definePlugin, type WriteState } from '../../app/core/plugin.js';
 import { versionConflict } from '../../app/operations/errors.js';
+import { countsByLocation } from './counts.js';
 import { checkChoices, deriveKey, limitFieldCount, protectStoredValues } from './custom-fields/definition-rules.js';
 import { fieldValueRoutes } from './custom-fields/routes.js';
 import { customFieldSchema } from './custom-fields/schema-source.js';
+import { checkDuplicates } from './duplicates.js';
 import { familyActions, familyErrors, familyHooks, familyLists } from './family-alerts.js';
+import { interactionHooks } from './interactions.js';
+import { searchPatients } from './search.js';
 
 // The patient chart of seed 001: the status lifecycle (catalog §3.8), the archive and restore
-// rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19). Relationships, the
-// guarantor family and the alert lifecycle (§3.12, §3.13) are in family-alerts.ts.
+// rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19). The rest lives in its
+// own files: family-alerts.ts (relationships, the guarantor family, alerts), custom-fields/
+// (custom patient fields), search.ts, counts.ts and duplicates.ts (patient-level reads) and
+// interactions.ts (drug-allergy warnings on create).
 
-export const PATIENT_STATUSES = ['active', 'inactive', 'prospective', 'deceased', 'archived'] as const;
-export type PatientStatus = (typeof PATIENT_STATUSES)[number];
+import { ALLOWED_MOVES, PATIENT_STATUSES, type PatientStatus } from './statuses.js';
 
-/**
- * The moves transition-status allows, verbatim from the catalog. `deceased` is terminal and
- * `archived` is reached only through the archive endpoint, so neither has a way out here.
- */
-export const ALLOWED_MOVES: Readonly<Record<PatientStatus, readonly PatientStatus[]>> = {
-  prospective: ['active'],
-  active: ['inactive', 'deceased'],
-  inactive: ['active'],
-  deceased: [],
-  archived: [],
-};
+export { ALLOWED_MOVES, PATIENT_STATUSES, type PatientStatus };
 
 /**
  * Seed 001 §3.19: a patient medication names its drug by a catalog entry or, failing that, by
@@ -71,6 +66,9 @@ export default definePlugin({
   schema: customFieldSchema,
   routes: fieldValueRoutes,
   actions: [
+    searchPatients,
+    countsByLocation,
+    checkDuplicates,
     {
       resource: 'patient',
       name: 'transition-status',
@@ -111,6 +109,7 @@ export default definePlugin({
   ],
   hooks: {
     beforeValidate: [...(familyHooks.beforeValidate ?? []), { resource: 'patient-field-definition', operations: ['create'], hook: deriveKey }],
+    afterChange: interactionHooks,
     beforeChange: [
       ...familyHooks.beforeChange,
       { resource: 'patient-field-definition', operations: ['create', 'update'], hook: checkChoices },

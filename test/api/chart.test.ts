@@ -55,7 +55,8 @@ describe('Chart sub-resources: allergies, diseases, medications', () => {
       const res = await post(under(patient, 'allergies'), { allergy_definition_id: penicillin.id, reaction: 'Hives', severity: 'moderate', date_adverse_reaction: '2019-06-01' });
       expect(res.status).to.equal(201);
       expect(res.body.data).to.include({ patient_id: patient.id, allergy_definition_id: penicillin.id, status_is_active: true, reaction: 'Hives', severity: 'moderate', date_adverse_reaction: '2019-06-01', version: 1, deleted_at: null });
-      expect(res.body.data).to.not.have.property('interaction_warnings');
+      // Nothing to warn about (test/api/interaction-warnings.test.ts has the rule).
+      expect(res.body.data.interaction_warnings).to.deep.equal([]);
       expect(res.headers.get('location')).to.equal(`${f.base}/${under(patient, 'allergies')}/${res.body.data.id}`);
       const got = await f.s.api('GET', `${f.base}/${under(patient, 'allergies')}/${res.body.data.id}?include=allergy_definition,patient`, { key: f.key });
       expect(got.body.data.allergy_definition).to.include({ id: penicillin.id, name: 'Penicillin' });
@@ -182,7 +183,7 @@ describe('Chart sub-resources: allergies, diseases, medications', () => {
     it('records a medication with no field required by the schema: status active and is_cpoe false by default', async () => {
       const freeText = await create(f, under(patient, 'medications'), { med_descript: 'Vitamin D3 1000 IU', dosage: '1 tablet', frequency: 'daily' });
       expect(freeText).to.include({ patient_id: patient.id, med_descript: 'Vitamin D3 1000 IU', medication_definition_id: null, provider_id: null, status: 'active', is_cpoe: false, version: 1 });
-      expect(freeText).to.not.have.property('interaction_warnings');
+      expect(freeText.interaction_warnings).to.deep.equal([]);
       const fromCatalog = await create(f, under(patient, 'medications'), { medication_definition_id: amoxicillin.id, provider_id: provider.id, is_cpoe: true, rx_cui: '308191', route: 'oral', date_start: '2026-01-10' });
       expect(fromCatalog).to.include({ medication_definition_id: amoxicillin.id, provider_id: provider.id, is_cpoe: true });
       const got = await f.s.api('GET', `${f.base}/${under(patient, 'medications')}/${fromCatalog.id}?include=medication_definition,provider`, { key: f.key });

@@ -83,8 +83,8 @@ describe('system routes', () => {
       expect(res.headers.get('content-type')).to.match(/^application\/json/);
       expect(res.headers.get('cache-control')).to.equal('private, no-store');
       const chart = ['allergies', 'diseases', 'medications', 'communication-logs', 'relationships', 'alerts'].flatMap((c) => [`/api/v1/{org}/patients/{patient_id}/${c}`, `/api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
-      // The read actions (GET …/dependents, …/guardians, …/family) come with patients:read; the write actions do not.
-      const reads = ['dependents', 'guardians', 'family'].map((r) => `/api/v1/{org}/patients/{id}/${r}`);
+      // The read actions (GET …/dependents, …/guardians, …/family, and the patient reads) come with patients:read; the write actions do not.
+      const reads = [...['dependents', 'guardians', 'family'].map((r) => `/api/v1/{org}/patients/{id}/${r}`), ...['search', 'counts/by-location', 'check-duplicates'].map((a) => `/api/v1/{org}/patients/${a}`)];
       const fieldValues = ['/api/v1/{org}/patients/{patient_id}/field-values', '/api/v1/{org}/patients/{patient_id}/field-values/form'];
       expect([...paths(res.body)].sort()).to.deep.equal(['/api/v1/{org}/patients', '/api/v1/{org}/patients/{id}', ...chart, ...reads, ...fieldValues].sort());
       expect(res.body.paths['/api/v1/{org}/patients']).to.not.have.property('post');
