@@ -91,7 +91,7 @@ export function outputSchema(def: ResolvedDefinition): JsonSchema {
     if (alwaysSet) required.push(col.name);
   }
   for (const [name, c] of Object.entries(def.computed ?? {})) {
-    properties[name] = { type: c.type, readOnly: true, ...(c.description ? { description: c.description } : {}) };
+    properties[name] = { type: c.type, ...(c.items ? { items: c.items } : {}), readOnly: true, ...(c.description ? { description: c.description } : {}) };
   }
   return { type: 'object', properties, required, additionalProperties: false };
 }

@@ -42,6 +42,7 @@ describe('OpenApiDocumentCache', () => {
       '/api/v1/{org}/patients/{patient_id}/diseases', '/api/v1/{org}/patients/{patient_id}/diseases/{id}',
       '/api/v1/{org}/patients/{patient_id}/medications', '/api/v1/{org}/patients/{patient_id}/medications/{id}',
       '/api/v1/{org}/patients/{patient_id}/communication-logs', '/api/v1/{org}/patients/{patient_id}/communication-logs/{id}',
+      '/api/v1/{org}/patients/{patient_id}/vital-signs', '/api/v1/{org}/patients/{patient_id}/vital-signs/{id}',
       '/api/v1/auth/token', '/api/openapi.json', '/health', '/metrics',
     );
     cache.scopedDocument(['*']);

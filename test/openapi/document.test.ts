@@ -119,6 +119,7 @@ describe('OpenAPI document', () => {
       ...crud('/api/v1/{org}/patients/{patient_id}/allergies'),
       ...crud('/api/v1/{org}/patients/{patient_id}/diseases'),
       ...crud('/api/v1/{org}/patients/{patient_id}/medications'),
+      ...crud('/api/v1/{org}/patients/{patient_id}/vital-signs'),
       '/api/v1/{org}/patients/{patient_id}/communication-logs': ['get', 'post'],
       '/api/v1/{org}/patients/{patient_id}/communication-logs/{id}': ['get'],
       '/api/v1/{org}/tickets/{ticket_id}/comments': ['get', 'post'],
