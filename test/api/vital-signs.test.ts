@@ -305,6 +305,14 @@ describe('Chart sub-resource: vital signs', () => {
       expectError(await f.s.api('PATCH', `${f.base}/patients/${p.id}`, { key: f.key, body: { base_version: 1, latest_vitals_date: '2025-01-01' } }), 400, 'validation_error');
     });
 
+    it('ends at the latest date when readings of one patient are recorded concurrently', async () => {
+      const q = await createPatient(f, { first_name: 'Di', last_name: 'Vitals' });
+      const dates = ['2023-05-01', '2023-09-14', '2023-02-28', '2023-12-31', '2023-07-04', '2023-11-11'];
+      const results = await Promise.all(dates.map((date_taken) => post(q, { date_taken })));
+      expect(results.map((r) => r.status)).to.deep.equal(dates.map(() => 201));
+      expect(await latestVitalsDate(q)).to.equal('2023-12-31');
+    });
+
     it('rolls back with a refused vital-signs write', async () => {
       const before = await latestVitalsDate(p);
       expectError(await post(p, { date_taken: '2031-01-01', bp_systolic: 80, bp_diastolic: 90 }), 422, 'unprocessable');
