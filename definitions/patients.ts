@@ -211,7 +211,7 @@ export default defineEntity({
     },
     latest_vitals_date: {
       type: 'date', readOnly: true,
-      description: "Date of the patient's most recent vital-signs record.",
+      description: "Latest date_taken of the patient's vital signs that are not archived (null when none); kept by the system with every vital-signs write.",
     },
     smoking_snomed: {
       type: 'string', maxLength: 50, readOnly: true,

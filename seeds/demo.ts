@@ -15,10 +15,11 @@ import { ALLERGY_DEFINITIONS, DISEASE_DEFINITIONS, MEDICATION_DEFINITIONS, PATIE
 import { chartBodies } from './chart.js';
 import { communicationLogBodies } from './communication-logs.js';
 import { relationshipsAlertsPlan } from './relationships-alerts.js';
+import { vitalSignBodies } from './vital-signs.js';
 import { lifecycleStart, patientRows, REF_DATE, seededFaker } from './generators.js';
 
 // The demo organization `demo-clinic`: a small practice with locations, providers, 300 patients
-// with chart allergies, problems, medications and communication logs, tasks, support tickets with comments, the
+// with chart allergies, problems, medications, communication logs and vital signs, tasks, support tickets with comments, the
 // practice's catalogs (allergens, conditions, medications, chart alert kinds, patient tags), and
 // the shared knowledge base. Everything goes through the operations (validation, reference
 // checks, audit) as the platform's own `demo-seed` actor.
@@ -32,6 +33,7 @@ const SEED = 2026;
 const CHART_SEED = 2027;
 const COMMUNICATION_LOG_SEED = 2028;
 const RELATIONSHIPS_ALERTS_SEED = 2029;
+const VITAL_SIGNS_SEED = 2031;
 const ACTOR = 'demo-seed';
 
 const ymd = (d: Date) => d.toISOString().slice(0, 10);
@@ -207,6 +209,11 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
   counts.patient_communication_logs = 0;
   for (const { patientId, logs } of communicationLogBodies(patientIds, COMMUNICATION_LOG_SEED)) {
     if (logs.length) counts.patient_communication_logs += (await bulk(rt, 'patient-communication-log', ctx, logs, patientId)).length;
+  }
+  // Each reading also moves its patient's latest_vitals_date (plugins/patient-chart).
+  counts.patient_vital_signs = 0;
+  for (const { patientId, readings } of vitalSignBodies(patientIds, providerIds.slice(0, 7), VITAL_SIGNS_SEED)) {
+    if (readings.length) counts.patient_vital_signs += (await bulk(rt, 'patient-vital-sign', ctx, readings, patientId)).length;
   }
 
   // Statuses a create may not give are reached the way a practice reaches them: moves and archive.

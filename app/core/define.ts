@@ -138,8 +138,9 @@ export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
     }
   }
   if (def.parent && !def.fields[def.parent.field]) fail(def, `parent field '${def.parent.field}' is not declared`);
-  for (const name of Object.keys(def.computed ?? {})) {
+  for (const [name, c] of Object.entries(def.computed ?? {})) {
     if (def.fields[name] || SYSTEM_FIELDS.includes(name)) fail(def, `computed '${name}' clashes with a field`);
+    if ((c.type === 'array') !== (c.items !== undefined)) fail(def, `computed '${name}' needs items exactly when it is an array`);
   }
   checkCounts(def);
 

@@ -47,6 +47,14 @@ export interface WriteState {
    * Never stored nor audited, so a later read computes the field anew (`interaction_warnings`).
    */
   answer: Row;
+  /**
+   * Declares that the hook changed the table of another resource (through `query`), e.g. a
+   * derived column kept in step with this write. Once the write commits, that table's cached
+   * counts and pages are invalidated together with the write's own table (also when the write
+   * joined an outer transaction: then after the outermost commit). Only the cache: a hook's
+   * writes through `query` are not versioned, audited or evented.
+   */
+  touch(resource: string): void;
 }
 
 export type Hook = (state: WriteState) => void | Promise<void>;

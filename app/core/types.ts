@@ -69,7 +69,7 @@ export interface FieldDefinition {
 /** A value derived from the stored fields of a row, computed per page (never per-row queries). */
 export interface ComputedFieldDefinition {
   type: 'string' | 'integer' | 'number' | 'boolean' | 'array';
-  /** For `array`: the JSON Schema of an item. */
+  /** For `array`: the JSON Schema of one item (documented in OpenAPI). */
   items?: Record<string, unknown>;
   description?: string;
   compute: (record: Record<string, unknown>) => unknown;

@@ -27,7 +27,8 @@ import { addComputed, assertParent, assertReferences, loadRow, modelQuery, prese
 //     afterChange    hooks write derived rows
 //     outbox         `<resource>.<event>` and every emitted event, in the same transaction
 //   }
-//   afterCommit      cache generations, schema generations, event dispatch, then hooks;
+//   afterCommit      cache generations (the write's table and those hooks touched), schema
+//                    generations, event dispatch, then hooks;
 //                    nothing here can fail the write (errors are logged)
 
 export interface WriteSpec {
@@ -88,6 +89,8 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
   const input = bodyObject(spec.input);
   if (spec.fieldAccess) assertCanWriteFields(ctx.ability, spec.fieldAccess, def, Object.keys(input));
   const emitted: { type: string; payload?: Row }[] = [];
+  // Resources whose tables hooks changed besides the write's own: bumped with it after the commit.
+  const touched = new Map<string, ResolvedDefinition>();
   const state: WriteState = {
     operation: spec.operation,
     def,
@@ -100,6 +103,10 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
     emit: (type, payload) => emitted.push({ type, payload }),
     query: (resource) => modelQuery(s, resource, state.trx),
     answer: {},
+    touch: (resource) => {
+      const target = s.gen.registry.get(resource);
+      if (target.name !== def.name) touched.set(target.name, target);
+    },
   };
   await runHooks(s, 'beforeValidate', state);
   state.data = spec.validate(state.input);
@@ -145,7 +152,7 @@ export async function runWrite(s: Scope, spec: WriteSpec): Promise<WriteOutcome>
 
   const afterCommit = async () => {
     try {
-      if (changed) await committed(rt, def);
+      if (changed || touched.size) await committed(rt, changed ? def : null, [...touched.values()]);
       if (events.length) rt.events.dispatch(events);
       if (changed) await runHooks(s, 'afterCommit', state);
     } catch (err) {

@@ -46,12 +46,16 @@ export function newRow(def: ResolvedDefinition, ctx: OperationContext, values: R
 
 /**
  * What a committed write invalidates: the table's cached counts and pages, the audit table's
- * (the audit row committed with it), and the schema generation when the table holds
- * data-defined schema.
+ * (the audit row committed with it), those of the tables its hooks touched (`WriteState.touch`),
+ * and the schema generation when one of those tables holds data-defined schema. `def` is null
+ * when the write itself changed nothing but a hook still touched another table.
  */
-export async function committed(rt: Runtime, def: ResolvedDefinition): Promise<void> {
-  await (def.audited ? rt.generations.bump(def.table, rt.schema.registry.get('audit-event').table) : rt.generations.bump(def.table));
-  if (rt.schemas.watches(def.name)) await rt.schemas.refresh();
+export async function committed(rt: Runtime, def: ResolvedDefinition | null, touched: readonly ResolvedDefinition[] = []): Promise<void> {
+  const defs = def ? [def, ...touched] : [...touched];
+  const tables = new Set(defs.map((d) => d.table));
+  if (def?.audited) tables.add(rt.schema.registry.get('audit-event').table);
+  if (tables.size) await rt.generations.bump(...tables);
+  if (defs.some((d) => rt.schemas.watches(d.name))) await rt.schemas.refresh();
 }
 
 /** Inserts one stored row (already in database form) in the write's transaction. */

@@ -1,4 +1,4 @@
-import { AppError } from '../../app/core/errors.js';
+import { AppError, validationError } from '../../app/core/errors.js';
 import { definePlugin, type WriteState } from '../../app/core/plugin.js';
 import { versionConflict } from '../../app/operations/errors.js';
 import { countsByLocation } from './counts.js';
@@ -9,12 +9,14 @@ import { checkDuplicates } from './duplicates.js';
 import { familyActions, familyErrors, familyHooks, familyLists } from './family-alerts.js';
 import { interactionHooks } from './interactions.js';
 import { searchPatients } from './search.js';
+import { decimalBoundsProblems } from './vital-signs.js';
 
 // The patient chart of seed 001: the status lifecycle (catalog §3.8), the archive and restore
 // rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19). The rest lives in its
 // own files: family-alerts.ts (relationships, the guarantor family, alerts), custom-fields/
 // (custom patient fields), search.ts, counts.ts and duplicates.ts (patient-level reads) and
-// interactions.ts (drug-allergy warnings on create).
+// interactions.ts (drug-allergy warnings on create); vital-signs.ts holds the vital-sign limits,
+// and the patient's latest_vitals_date (§3.9) is kept here.
 
 import { ALLOWED_MOVES, PATIENT_STATUSES, type PatientStatus } from './statuses.js';
 
@@ -33,6 +35,44 @@ function requireNamedMedication(state: WriteState): void {
     { path: '/body/medication_definition_id', message: 'give a catalog entry or a free-text med_descript' },
     { path: '/body/med_descript', message: 'give a catalog entry or a free-text med_descript' },
   ]);
+}
+
+/**
+ * Seed 001 §2.9: a reading's decimal values lie within the bounds of the vital-signs table (the
+ * schema bounds the integers), and its diastolic pressure is below its systolic one.
+ */
+function checkVitalSigns(state: WriteState): void {
+  const problems = decimalBoundsProblems(state.data);
+  if (problems.length) throw validationError(problems);
+  const value = (field: string) => (field in state.data ? state.data[field] : state.current?.[field]);
+  const systolic = value('bp_systolic');
+  const diastolic = value('bp_diastolic');
+  if (typeof systolic === 'number' && typeof diastolic === 'number' && diastolic >= systolic) {
+    throw new AppError('unprocessable', 'The diastolic blood pressure must be lower than the systolic', [
+      { path: '/body/bp_diastolic', message: `must be lower than bp_systolic (${systolic})` },
+    ]);
+  }
+}
+
+/**
+ * Seed 001 §3.9: the patient's `latest_vitals_date` is the latest `date_taken` of its live vital
+ * signs (null when none), kept in the transaction of every vital-signs write that can move it.
+ * It is a derived, read-only cache of chart data, not a change of the patient: it is written
+ * without a new patient version or an audit row of its own (the vital-signs write is audited),
+ * but the patients table is touched so that cached patient lists show it at once.
+ */
+async function refreshLatestVitalsDate(state: WriteState): Promise<void> {
+  if (state.operation === 'update' && !('date_taken' in state.data)) return;
+  const patientId = (state.record ?? state.current)!.patient_id as string;
+  // Lock the patient first: concurrent vital-sign writes of one patient then take turns, and
+  // each reads the others' committed rows (PostgreSQL; SQLite writes one at a time anyway).
+  const [patient] = (await state.query('patient').where('id', patientId).select('latest_vitals_date').forUpdate()) as unknown as { latest_vitals_date: string | null }[];
+  if (!patient) return;
+  const [latest] = (await state.query('patient-vital-sign').where('patient_id', patientId).max('date_taken as date')) as unknown as { date: string | null }[];
+  const date = latest?.date ?? null;
+  if (date === patient.latest_vitals_date) return;
+  await state.query('patient').where('id', patientId).patch({ latest_vitals_date: date } as never);
+  state.touch('patient');
 }
 
 /** Refuses the archive of a guarantor while patients it answers for are still active. */
@@ -109,13 +149,13 @@ export default definePlugin({
   ],
   hooks: {
     beforeValidate: [...(familyHooks.beforeValidate ?? []), { resource: 'patient-field-definition', operations: ['create'], hook: deriveKey }],
-    afterChange: interactionHooks,
     beforeChange: [
       ...familyHooks.beforeChange,
       { resource: 'patient-field-definition', operations: ['create', 'update'], hook: checkChoices },
       { resource: 'patient-field-definition', operations: ['update'], hook: protectStoredValues },
       { resource: 'patient-field-definition', operations: ['create', 'restore'], hook: limitFieldCount },
       { resource: 'patient-medication', operations: ['create', 'update'], hook: requireNamedMedication },
+      { resource: 'patient-vital-sign', operations: ['create', 'update'], hook: checkVitalSigns },
       { resource: 'patient', operations: ['archive'], hook: refuseArchiveOfGuarantor },
       {
         resource: 'patient',
@@ -125,6 +165,10 @@ export default definePlugin({
           state.data.status = 'inactive';
         },
       },
+    ],
+    afterChange: [
+      ...interactionHooks,
+      { resource: 'patient-vital-sign', operations: ['create', 'update', 'archive', 'restore'], hook: refreshLatestVitalsDate },
     ],
   },
 });

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
+import { systemContext } from '../../app/auth/system-context.js';
+import type { Org } from '../../app/operations/context.js';
+import { createRecord } from '../../app/operations/create.js';
+import { inTransaction } from '../../app/operations/pipeline.js';
 import { DEFAULT_PLUGIN_DIRS, PROJECT_ROOT } from '../../app/runtime.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -231,5 +235,102 @@ describe('a plugin in a folder of its own, and no other edit', () => {
   it('adds its error code to the catalogue the API answers with', async () => {
     const { errorCatalogue } = await import('../../app/core/errors.js');
     expect(errorCatalogue().get('gadget_cursed')).to.deep.equal({ status: 422, description: 'A cursed gadget cannot be made or changed.' });
+  });
+});
+
+/**
+ * A hook that keeps a derived column of another resource in step (a shelf's item count) writes
+ * that table through `state.query` and names it with `state.touch`: the other table's cached
+ * pages are then invalidated with the write's own, also when the write joined an outer
+ * transaction.
+ */
+function writeShelfPlugin(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'emr-plugins-'));
+  writeFileSync(path.join(dir, 'shelves.ts'), `
+import { definePlugin, type WriteState } from ${url('app/core/plugin.ts')};
+import { defineEntity } from ${url('app/core/define.ts')};
+
+async function recount(state: WriteState) {
+  const shelfId = (state.record ?? state.current)!.shelf_id as string;
+  const items = await state.query('shelf-item').where('shelf_id', shelfId);
+  await state.query('shelf').where('id', shelfId).patch({ item_count: items.length } as never);
+  state.touch('shelf');
+}
+
+export default definePlugin({
+  name: 'shelves',
+  definitions: [
+    defineEntity({
+      name: 'shelf', path: 'shelves', table: 'shelves', scope: 'shelves', tenant: true, defaultSort: 'name',
+      fields: {
+        name: { type: 'string', required: true, maxLength: 100, sort: true },
+        item_count: { type: 'integer', readOnly: true, default: 0 },
+      },
+    }),
+    defineEntity({
+      name: 'shelf-item', path: 'shelf-items', table: 'shelf_items', scope: 'shelves', tenant: true,
+      fields: {
+        shelf_id: { type: 'uuid', ref: 'shelf', required: true, filter: true },
+        label: { type: 'string', maxLength: 100 },
+      },
+    }),
+  ],
+  hooks: { afterChange: [{ resource: 'shelf-item', operations: ['create', 'archive', 'restore'], hook: recount }] },
+});
+`);
+  return dir;
+}
+
+describe('WriteState.touch: a hook that changes another resource\'s table', () => {
+  const SHELF_ORG = 'shelf-shop';
+  const S = `/api/v1/${SHELF_ORG}`;
+  let s: TestServer;
+  let dir: string;
+  let key: string;
+  let shelf: Record<string, any>;
+  let org: Org;
+
+  before(async () => {
+    dir = writeShelfPlugin();
+    s = await startTestServer({ pluginDirs: [...DEFAULT_PLUGIN_DIRS, dir] });
+    org = await s.createOrg(SHELF_ORG);
+    key = (await s.createKey({ orgs: [SHELF_ORG], scopes: ['shelves:read', 'shelves:write'], rateLimit: 100000 })).key;
+    shelf = (await s.api('POST', `${S}/shelves`, { key, body: { name: 'Top' } })).body.data;
+  });
+  after(async () => {
+    await s?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The shelf as a (cached) list page shows it; asked twice so that the second answer is the cache's. */
+  const listedCount = async () => {
+    await s.api('GET', `${S}/shelves`, { key });
+    const res = await s.api('GET', `${S}/shelves`, { key });
+    expect(res.status).to.equal(200);
+    return res.body.data.find((r: Record<string, any>) => r.id === shelf.id).item_count;
+  };
+
+  it('invalidates the touched table\'s cached pages when the write commits', async () => {
+    expect(await listedCount()).to.equal(0);
+    const item = (await s.api('POST', `${S}/shelf-items`, { key, body: { shelf_id: shelf.id, label: 'a' } })).body.data;
+    expect(await listedCount()).to.equal(1);
+    expect((await s.api('POST', `${S}/shelf-items/${item.id}/archive`, { key })).status).to.equal(200);
+    expect(await listedCount()).to.equal(0);
+    expect((await s.api('POST', `${S}/shelf-items/${item.id}/restore`, { key })).status).to.equal(200);
+    expect(await listedCount()).to.equal(1);
+    // Derived, not a change of the shelf: no new version, no audit row of its own.
+    const got = (await s.api('GET', `${S}/shelves/${shelf.id}`, { key })).body.data;
+    expect(got).to.include({ item_count: 1, version: 1 });
+  });
+
+  it('does so after the outermost commit when the write joined an outer transaction', async () => {
+    const ctx = systemContext(s.rt, org);
+    const before = await listedCount();
+    await inTransaction({ rt: s.rt, ctx, gen: s.rt.schema }, async (trx) => {
+      for (const label of ['b', 'c']) {
+        await createRecord(s.rt, { resource: 'shelf-item', ctx: { ...ctx, transaction: trx }, body: { shelf_id: shelf.id, label } });
+      }
+    });
+    expect(await listedCount()).to.equal(before + 2);
   });
 });

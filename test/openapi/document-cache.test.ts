@@ -44,6 +44,7 @@ describe('OpenApiDocumentCache', () => {
       '/api/v1/{org}/patients/{patient_id}/communication-logs', '/api/v1/{org}/patients/{patient_id}/communication-logs/{id}',
       '/api/v1/{org}/patients/{patient_id}/relationships', '/api/v1/{org}/patients/{patient_id}/relationships/{id}',
       '/api/v1/{org}/patients/{patient_id}/alerts', '/api/v1/{org}/patients/{patient_id}/alerts/{id}',
+      '/api/v1/{org}/patients/{patient_id}/vital-signs', '/api/v1/{org}/patients/{patient_id}/vital-signs/{id}',
       '/api/v1/auth/token', '/api/openapi.json', '/health', '/metrics',
     );
     cache.scopedDocument(['*']);

@@ -124,6 +124,7 @@ describe('OpenAPI document', () => {
       // Alerts are archived by status (plugin actions), not soft-deleted: no DELETE, archive or restore route here.
       '/api/v1/{org}/patients/{patient_id}/alerts': ['get', 'post'],
       '/api/v1/{org}/patients/{patient_id}/alerts/{id}': ['get', 'patch', 'put'],
+      ...crud('/api/v1/{org}/patients/{patient_id}/vital-signs'),
       '/api/v1/{org}/patients/{patient_id}/communication-logs': ['get', 'post'],
       '/api/v1/{org}/patients/{patient_id}/communication-logs/{id}': ['get'],
       '/api/v1/{org}/tickets/{ticket_id}/comments': ['get', 'post'],

@@ -89,6 +89,7 @@ describe('scoped OpenAPI documents', () => {
     const doc = scoped(['patients:read']);
     // The chart under a patient (allergies, diseases, medications, communication logs) shares the patients scope.
     const chart = ['allergies', 'diseases', 'medications', 'communication-logs', 'relationships', 'alerts'].flatMap((c) => [`GET /api/v1/{org}/patients/{patient_id}/${c}`, `GET /api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
+    chart.push('GET /api/v1/{org}/patients/{patient_id}/vital-signs', 'GET /api/v1/{org}/patients/{patient_id}/vital-signs/{id}');
     expect(resourceRoutes(doc)).to.deep.equal(['GET /api/v1/{org}/patients', 'GET /api/v1/{org}/patients/{id}', ...chart].sort());
     expect(routes(doc)).to.include.members(['POST /api/v1/auth/token', 'GET /health', 'GET /api/openapi.json']);
     expect(doc.info.description).to.include('scoped').and.include('`patients:read`');
@@ -103,6 +104,7 @@ describe('scoped OpenAPI documents', () => {
     expect(resourceRoutes(scoped(['patients:write']))).to.deep.equal([
       ...crud('/api/v1/{org}/patients'),
       ...['allergies', 'diseases', 'medications'].flatMap((c) => crud(`/api/v1/{org}/patients/{patient_id}/${c}`)),
+      ...crud('/api/v1/{org}/patients/{patient_id}/vital-signs'),
       // Communication logs are append-only: list, read and create.
       'GET /api/v1/{org}/patients/{patient_id}/communication-logs', 'GET /api/v1/{org}/patients/{patient_id}/communication-logs/{id}', 'POST /api/v1/{org}/patients/{patient_id}/communication-logs',
       ...crud('/api/v1/{org}/patients/{patient_id}/relationships'),

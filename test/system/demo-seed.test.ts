@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { chartBodies } from '../../seeds/chart.js';
 import { communicationLogBodies } from '../../seeds/communication-logs.js';
+import { vitalSignBodies } from '../../seeds/vital-signs.js';
 import { DEMO_ORG, seedDemo } from '../../seeds/demo.js';
 import { relationshipsAlertsPlan } from '../../seeds/relationships-alerts.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -92,6 +93,33 @@ describe('Demo seed: catalogs and charts', function () {
     expect(alerts.body.data.map((a: Record<string, any>) => a.id)).to.include(famAlert.id);
     const ids = Array.from({ length: 60 }, (_, i) => `patient-${i}`);
     expect(relationshipsAlertsPlan(ids, ['d1', 'd2'], 7)).to.deep.equal(relationshipsAlertsPlan(ids, ['d1', 'd2'], 7));
+  });
+
+  it('gives many demo patients vital signs, some abnormal, and their latest_vitals_date', async () => {
+    expect(first.counts.patient_vital_signs).to.be.greaterThan(300);
+    const rows = await busiestLivePatient('patient_vital_signs');
+    const res = await s.api('GET', `${base}/patients/${rows[0].patient_id}/vital-signs`, { key });
+    expect(res.status).to.equal(200);
+    expect(res.body.total_count).to.equal(Number(rows[0].n));
+    const dates = res.body.data.map((r: Record<string, any>) => r.date_taken);
+    expect(dates).to.deep.equal([...dates].sort().reverse());
+    const patient = await s.api('GET', `${base}/patients/${rows[0].patient_id}`, { key });
+    expect(patient.body.data.latest_vitals_date).to.equal(dates[0]);
+    // Every patient's latest_vitals_date is the latest date_taken of its readings (null without).
+    const latest = new Map<string, string>();
+    for (const v of await s.rt.db.knex('patient_vital_signs').whereNull('deleted_at').select('patient_id', 'date_taken')) {
+      if (!latest.has(v.patient_id) || latest.get(v.patient_id)! < v.date_taken) latest.set(v.patient_id, v.date_taken);
+    }
+    const stored = await s.rt.db.knex('patients').select('id', 'latest_vitals_date');
+    expect(stored.filter((p: Record<string, any>) => p.latest_vitals_date !== null).length).to.be.greaterThan(100);
+    for (const p of stored) expect(p.latest_vitals_date, p.id).to.equal(latest.get(p.id) ?? null);
+    const critical = await s.rt.db.knex('patient_vital_signs').join('patients', 'patients.id', 'patient_vital_signs.patient_id').whereNull('patients.deleted_at')
+      .where('bp_systolic', '>', 180).orderBy('patient_vital_signs.id').first('patient_vital_signs.id', 'patient_vital_signs.patient_id');
+    const reading = await s.api('GET', `${base}/patients/${critical.patient_id}/vital-signs/${critical.id}`, { key });
+    expect(reading.body.data.is_procedure_blocking).to.equal(true);
+    expect(reading.body.data.abnormal_flags.map((fl: Record<string, any>) => fl.severity)).to.include('critical');
+    const patients = Array.from({ length: 50 }, (_, i) => `patient-${i}`);
+    expect(vitalSignBodies(patients, ['p1'], 7)).to.deep.equal(vitalSignBodies(patients, ['p1'], 7));
   });
 
   it('generates the same chart rows from the same ids', () => {

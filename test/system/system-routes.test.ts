@@ -86,6 +86,7 @@ describe('system routes', () => {
       // The read actions (GET …/dependents, …/guardians, …/family, and the patient reads) come with patients:read; the write actions do not.
       const reads = [...['dependents', 'guardians', 'family'].map((r) => `/api/v1/{org}/patients/{id}/${r}`), ...['search', 'counts/by-location', 'check-duplicates'].map((a) => `/api/v1/{org}/patients/${a}`)];
       const fieldValues = ['/api/v1/{org}/patients/{patient_id}/field-values', '/api/v1/{org}/patients/{patient_id}/field-values/form'];
+      chart.push('/api/v1/{org}/patients/{patient_id}/vital-signs', '/api/v1/{org}/patients/{patient_id}/vital-signs/{id}');
       expect([...paths(res.body)].sort()).to.deep.equal(['/api/v1/{org}/patients', '/api/v1/{org}/patients/{id}', ...chart, ...reads, ...fieldValues].sort());
       expect(res.body.paths['/api/v1/{org}/patients']).to.not.have.property('post');
       expect(res.body.components.schemas.Patient.properties).to.not.have.property('social_security_number');

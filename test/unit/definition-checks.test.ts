@@ -83,6 +83,14 @@ describe('definition checks (resolveDefinition)', () => {
       () => resolveDefinition(widget({ computed: { created_at: { type: 'string', compute: () => '' } } })),
       "definition 'widget': computed 'created_at' clashes with a field",
     );
+    rejects(
+      () => resolveDefinition(widget({ computed: { flags: { type: 'array', compute: () => [] } } })),
+      "definition 'widget': computed 'flags' needs items exactly when it is an array",
+    );
+    rejects(
+      () => resolveDefinition(widget({ computed: { flag: { type: 'boolean', items: { type: 'string' }, compute: () => true } } })),
+      "definition 'widget': computed 'flag' needs items exactly when it is an array",
+    );
     rejects(() => resolveDefinition(widget({ defaultSort: 'colour' })), "definition 'widget': defaultSort 'colour' is not a sortable field");
     rejects(() => resolveDefinition(widget({ defaultSort: '-id' })), "definition 'widget': defaultSort '-id' is not a sortable field");
     rejects(
