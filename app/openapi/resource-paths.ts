@@ -52,7 +52,7 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition, view:
       'read',
     ),
     ...security('read'),
-    parameters: queryParameters(def, listQuerySchema(def), view, help),
+    parameters: queryParameters(def, listQuerySchema(def, registry), view, help),
     responses: {
       200: {
         description: `A page of ${plural(what)}.`,
@@ -127,13 +127,28 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition, view:
       200: { description: `The ${status} ${what}.`, content: jsonContent(record) },
       ...errorRefs(...errors),
     });
+    // An archive may name the version it is based on, in the query (as seed 001 does) or If-Match.
+    const archiveParams: Obj[] = def.versioned
+      ? [
+          {
+            name: 'base_version',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 1 },
+            description: `The version the archive is based on (or send \`If-Match\`)${def.requireBaseVersionToArchive ? '; one of them is required' : ''}; a stale one is a 409 \`version_conflict\`.`,
+          },
+          paramRef('IfMatch'),
+        ]
+      : [];
+    const archiveErrors = def.versioned ? [400, 401, 403, 404, 409, 429, 500] : [400, 401, 403, 404, 429, 500];
     item.delete = {
       operationId: `delete${one}`,
       tags: [tag],
       summary: `Archive (soft-delete) a ${what}`,
       description: describe(`Soft delete: sets \`deleted_at\`; nothing is hard-deleted. Same as \`POST …/{id}/archive\`.`, 'write'),
       ...security('write'),
-      responses: archiveResponses('archived', 400, 401, 403, 404, 429, 500),
+      parameters: archiveParams,
+      responses: archiveResponses('archived', ...archiveErrors),
     };
     paths[`${base}/{id}/archive`] = {
       parameters: [...baseParams, paramRef('Id')],
@@ -143,7 +158,8 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition, view:
         summary: `Archive a ${what}`,
         description: describe(`Sets \`deleted_at\`: the ${what} leaves default lists and GETs (see \`include_archived\`).`, 'write'),
         ...security('write'),
-        responses: archiveResponses('archived', 400, 401, 403, 404, 429, 500),
+        parameters: archiveParams,
+        responses: archiveResponses('archived', ...archiveErrors),
       },
     };
     paths[`${base}/{id}/restore`] = {
@@ -152,9 +168,9 @@ export function resourcePaths(registry: Registry, def: ResolvedDefinition, view:
         operationId: `restore${one}`,
         tags: [tag],
         summary: `Restore an archived ${what}`,
-        description: describe(`Clears \`deleted_at\`. A ${what} that is not archived is a 422 \`unprocessable\`.`, 'write'),
+        description: describe(`Clears \`deleted_at\`. A ${what} that is not archived is a 422 \`unprocessable\`; one whose unique values a live record has taken since is a 409.`, 'write'),
         ...security('write'),
-        responses: archiveResponses('restored', 400, 401, 403, 404, 422, 429, 500),
+        responses: archiveResponses('restored', 400, 401, 403, 404, 409, 422, 429, 500),
       },
     };
   }

@@ -5,8 +5,8 @@ import { countLookup, readCount } from '../counts/read.js';
 import type { Runtime } from '../runtime.js';
 import { encodeCursor } from './cursor.js';
 import { compileListQuery, type ListQuery } from './list-query.js';
-import { applyFilters, applyKeyset, applySearch, applySort } from './query-builder.js';
-import { addComputed, assertParent, baseQuery, connection, embedRelations, presentedNames, presenterOf, type Row, type Scope } from './records.js';
+import { applyFilters, applyKeyset, applyRelated, applySearch, applySort } from './query-builder.js';
+import { addComputed, assertParent, baseQuery, connection, embedRelations, humanName, presentedNames, presenterOf, type Row, type Scope } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 
 export interface ListArgs extends ResourceArgs {
@@ -30,12 +30,50 @@ export interface ListResult {
  * transaction it includes that transaction's own writes, as a count of the rows would.
  */
 async function totalFromCountKeys(s: Scope, def: ResolvedDefinition, q: ListQuery, parentId: string | undefined): Promise<number | undefined> {
-  if (!def.counts?.length || q.search !== undefined || q.includeArchived || parentId !== undefined || !s.ctx.org) return undefined;
+  if (!def.counts?.length || q.related.length || q.search !== undefined || q.includeArchived || parentId !== undefined || !s.ctx.org) return undefined;
   const orgId = s.ctx.org.id;
   const conditions = rowConditions(s.ctx.ability, 'read', def);
   if (!conditions || Object.entries(conditions).some(([column, values]) => column !== 'org_id' || !values.includes(orgId))) return undefined;
   const lookup = countLookup(def, q.filters, s.rt.db.dialect.uuidsIgnoreCase);
   return lookup ? readCount(s.rt.db.statements, connection(s), def.table, orgId, lookup) : undefined;
+}
+
+/** The write generation of several tables at once, or null when any of them may not be cached. */
+async function combinedGeneration(rt: Runtime, tables: string[]): Promise<string | null> {
+  if (tables.length === 1) return rt.generations.current(tables[0]);
+  const parts = await Promise.all(tables.map((t) => rt.generations.current(t)));
+  return parts.some((p) => p === null) ? null : parts.join('|');
+}
+
+/**
+ * Checks the related filters of a list: the caller may read the related resource (the filter
+ * tells which records have such rows), and a value of a ref field names a live record of the
+ * organization, else 404 naming the parameter (seed 001 §3.4: a filter naming a missing tag
+ * definition is a 404, not an empty list). Resolves to the related tables the list reads.
+ */
+async function checkRelated(s: Scope, def: ResolvedDefinition, q: ListQuery): Promise<string[]> {
+  const tables: string[] = [];
+  for (const r of q.related) {
+    const rf = def.relatedFilters![r.name];
+    const child = s.gen.registry.get(rf.resource);
+    assertCan(s.ctx.ability, 'read', child, s.ctx.org?.id);
+    tables.push(child.table);
+    const ref = child.fields[rf.field].ref;
+    if (!ref) continue;
+    const target = s.gen.registry.get(ref);
+    let sql = `select "id" from "${target.table}" where "id" = ?`;
+    const params: unknown[] = [s.gen.codec(target.name).scalarToDb('id', r.value)];
+    if (target.tenant) {
+      sql += ' and "org_id" = ?';
+      params.push(s.ctx.org!.id);
+    }
+    if (target.archivable) sql += ' and "deleted_at" is null';
+    const [found] = await s.rt.db.statements.all(connection(s), `${sql} limit 1`, params);
+    if (!found) {
+      throw new AppError('not_found', `${humanName(target)} not found`, [{ path: `/query/${r.name}`, message: `no ${humanName(target).toLowerCase()} with id '${String(r.value)}'` }]);
+    }
+  }
+  return [...new Set(tables)];
 }
 
 /** A decoded page as the page cache keeps it, with its rows serialized per field list shown. */
@@ -75,6 +113,7 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
       throw new AppError('forbidden', `Sorting on '${k.field}' needs the '${def.scope}:sensitive' scope`, [{ path: '/query/sort', message: `'${k.field}' needs the sensitive scope` }]);
     }
   }
+  const relatedTables = await checkRelated(s, def, q);
   const searchFields = def.searchFields.filter((f) => canReadField(ctx.ability, def, f.name));
   const codec = s.gen.codec(def.name);
   const dialect = rt.db.dialect;
@@ -83,6 +122,7 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   const rowsQuery = () => {
     const qb = baseQuery(s, def, 'read', undefined, { parentId: args.parentId, includeArchived: q.includeArchived, searchIndexes });
     applyFilters(qb, def, q.filters, codec, dialect);
+    if (q.related.length) applyRelated(qb, def, q.related, (name) => ({ def: s.gen.registry.get(name), codec: s.gen.codec(name) }));
     if (q.search) applySearch(qb, def, q.search, dialect, searchFields);
     return qb;
   };
@@ -90,16 +130,19 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   // organization and the caller's row conditions (baseQuery's terms), parent, archived, filters,
   // search and the fields it may search; the page adds sort, cursor, limit and offset. So a
   // cached answer is never built and compiled just to be looked up.
-  const rowsKey = JSON.stringify([s.gen.version, ctx.org?.id ?? null, rowConditions(ctx.ability, 'read', def), args.parentId ?? null, q.includeArchived, q.filters, q.search ?? null, searchFields.map((f) => f.name), searchIndexes]);
+  const rowsKey = JSON.stringify([s.gen.version, ctx.org?.id ?? null, rowConditions(ctx.ability, 'read', def), args.parentId ?? null, q.includeArchived, q.filters, q.related, q.search ?? null, searchFields.map((f) => f.name), searchIndexes]);
 
   // One generation for the whole request: the total and the page describe the same table state.
   // Inside a caller's transaction nothing is cached: it may see its own uncommitted writes.
-  const generation = ctx.transaction ? null : await rt.generations.current(def.table);
+  // A related filter's answer depends on the related tables too: such lists are cached under
+  // every table they read, with a generation that changes when any of them is written.
+  const cacheTable = [def.table, ...relatedTables].join('+');
+  const generation = ctx.transaction ? null : await combinedGeneration(rt, [def.table, ...relatedTables]);
   let total: number | undefined;
   if (q.count) {
     total = await totalFromCountKeys(s, def, q, args.parentId);
     if (total === undefined) {
-      total = await rt.counts.through(def.table, generation, rowsKey, async () => Number((await rowsQuery().count({ n: '*' }).first()).n));
+      total = await rt.counts.through(cacheTable, generation, rowsKey, async () => Number((await rowsQuery().count({ n: '*' }).first()).n));
     }
   }
 
@@ -117,7 +160,7 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   };
   // Embedding relations reads other tables (and writes into the rows), so such pages are not cached.
   const pageKey = `${rowsKey}|${JSON.stringify([q.sort, q.after ?? null, q.limit, q.after ? 0 : q.offset])}`;
-  const page = q.include.length ? await fetchPage() : await rt.pages.through(def.table, generation, pageKey, fetchPage);
+  const page = q.include.length ? await fetchPage() : await rt.pages.through(cacheTable, generation, pageKey, fetchPage);
   const { rows, hasNext } = page;
   if (q.include.length) await embedRelations(s, def, rows, q.include);
   if (def.auditReads && rows.length) rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id) });
