@@ -1,6 +1,7 @@
 import { AppError } from '../../app/core/errors.js';
 import { definePlugin, type WriteState } from '../../app/core/plugin.js';
 import { versionConflict } from '../../app/operations/errors.js';
+import { referralAttributionErrors, requireOneSource } from './referral-attributions.js';
 
 // The patient chart of seed 001: the status lifecycle (catalog §3.8), the archive and restore
 // rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19).
@@ -57,6 +58,7 @@ export default definePlugin({
   errors: {
     invalid_transition: { status: 422, description: 'The state change is not allowed from the current state.' },
     has_active_dependents: { status: 422, description: 'The patient is the guarantor of active patients; reassign them before archiving.' },
+    ...referralAttributionErrors,
   },
   actions: [
     {
@@ -99,6 +101,7 @@ export default definePlugin({
   hooks: {
     beforeChange: [
       { resource: 'patient-medication', operations: ['create', 'update'], hook: requireNamedMedication },
+      { resource: 'patient-referral-attribution', operations: ['create'], hook: requireOneSource },
       { resource: 'patient', operations: ['archive'], hook: refuseArchiveOfGuarantor },
       {
         resource: 'patient',

@@ -42,6 +42,8 @@ describe('OpenApiDocumentCache', () => {
       '/api/v1/{org}/patients/{patient_id}/diseases', '/api/v1/{org}/patients/{patient_id}/diseases/{id}',
       '/api/v1/{org}/patients/{patient_id}/medications', '/api/v1/{org}/patients/{patient_id}/medications/{id}',
       '/api/v1/{org}/patients/{patient_id}/communication-logs', '/api/v1/{org}/patients/{patient_id}/communication-logs/{id}',
+      '/api/v1/{org}/patients/{patient_id}/tags', '/api/v1/{org}/patients/{patient_id}/tags/{id}',
+      '/api/v1/{org}/patients/{patient_id}/referral-attributions', '/api/v1/{org}/patients/{patient_id}/referral-attributions/{id}',
       '/api/v1/auth/token', '/api/openapi.json', '/health', '/metrics',
     );
     cache.scopedDocument(['*']);

@@ -89,7 +89,8 @@ describe('scoped OpenAPI documents', () => {
     const doc = scoped(['patients:read']);
     // The chart under a patient (allergies, diseases, medications, communication logs) shares the patients scope.
     const chart = ['allergies', 'diseases', 'medications', 'communication-logs'].flatMap((c) => [`GET /api/v1/{org}/patients/{patient_id}/${c}`, `GET /api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
-    expect(resourceRoutes(doc)).to.deep.equal(['GET /api/v1/{org}/patients', 'GET /api/v1/{org}/patients/{id}', ...chart].sort());
+    const tagsAndReferrals = ['tags', 'referral-attributions'].flatMap((c) => [`GET /api/v1/{org}/patients/{patient_id}/${c}`, `GET /api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
+    expect(resourceRoutes(doc)).to.deep.equal(['GET /api/v1/{org}/patients', 'GET /api/v1/{org}/patients/{id}', ...chart, ...tagsAndReferrals].sort());
     expect(routes(doc)).to.include.members(['POST /api/v1/auth/token', 'GET /health', 'GET /api/openapi.json']);
     expect(doc.info.description).to.include('scoped').and.include('`patients:read`');
     expect((await new Validator().validate(doc)).valid).to.equal(true);
@@ -103,6 +104,7 @@ describe('scoped OpenAPI documents', () => {
     expect(resourceRoutes(scoped(['patients:write']))).to.deep.equal([
       ...crud('/api/v1/{org}/patients'),
       ...['allergies', 'diseases', 'medications'].flatMap((c) => crud(`/api/v1/{org}/patients/{patient_id}/${c}`)),
+      ...['tags', 'referral-attributions'].flatMap((c) => crud(`/api/v1/{org}/patients/{patient_id}/${c}`)),
       // Communication logs are append-only: list, read and create.
       'GET /api/v1/{org}/patients/{patient_id}/communication-logs', 'GET /api/v1/{org}/patients/{patient_id}/communication-logs/{id}', 'POST /api/v1/{org}/patients/{patient_id}/communication-logs',
     ].sort());

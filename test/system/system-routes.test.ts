@@ -83,7 +83,8 @@ describe('system routes', () => {
       expect(res.headers.get('content-type')).to.match(/^application\/json/);
       expect(res.headers.get('cache-control')).to.equal('private, no-store');
       const chart = ['allergies', 'diseases', 'medications', 'communication-logs'].flatMap((c) => [`/api/v1/{org}/patients/{patient_id}/${c}`, `/api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
-      expect([...paths(res.body)].sort()).to.deep.equal(['/api/v1/{org}/patients', '/api/v1/{org}/patients/{id}', ...chart].sort());
+      const tagsAndReferrals = ['tags', 'referral-attributions'].flatMap((c) => [`/api/v1/{org}/patients/{patient_id}/${c}`, `/api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
+      expect([...paths(res.body)].sort()).to.deep.equal(['/api/v1/{org}/patients', '/api/v1/{org}/patients/{id}', ...chart, ...tagsAndReferrals].sort());
       expect(res.body.paths['/api/v1/{org}/patients']).to.not.have.property('post');
       expect(res.body.components.schemas.Patient.properties).to.not.have.property('social_security_number');
 
