@@ -231,6 +231,13 @@ export default defineEntity({
       },
     },
   },
+  // Seed 001 §1.1 `tag_definition_uuid`: patients with this tag assigned (definitions/patient-tags.ts).
+  relatedFilters: {
+    tag_definition_id: {
+      resource: 'patient-tag', foreignKey: 'patient_id', field: 'tag_definition_id',
+      description: 'Patients with this tag (a patient-tag-definitions id) assigned. A tag definition that does not exist in the organization, or is archived, is a 404 `not_found`.',
+    },
+  },
   indexes: [{ columns: ['status', 'last_name'] }, { columns: ['last_name'] }, { columns: ['date_of_birth'] }],
   // Exact totals of the common list filters, kept in each write's transaction (README: count keys).
   counts: [[], ['status'], ['gender'], ['status', 'gender']],

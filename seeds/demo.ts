@@ -16,6 +16,7 @@ import { chartBodies } from './chart.js';
 import { communicationLogBodies } from './communication-logs.js';
 import { relationshipsAlertsPlan } from './relationships-alerts.js';
 import { vitalSignBodies } from './vital-signs.js';
+import { REFERRAL_PARTNERS, REFERRAL_SOURCES, referralAndTagBodies } from './referrals-tags.js';
 import { lifecycleStart, patientRows, REF_DATE, seededFaker } from './generators.js';
 
 // The demo organization `demo-clinic`: a small practice with locations, providers, 300 patients
@@ -34,6 +35,7 @@ const CHART_SEED = 2027;
 const COMMUNICATION_LOG_SEED = 2028;
 const RELATIONSHIPS_ALERTS_SEED = 2029;
 const VITAL_SIGNS_SEED = 2031;
+const REFERRALS_TAGS_SEED = 2033;
 const ACTOR = 'demo-seed';
 
 const ymd = (d: Date) => d.toISOString().slice(0, 10);
@@ -191,7 +193,12 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
   counts.medication_definitions = medicationDefinitionIds.length;
   const alertDefinitionIds = await bulk(rt, 'patient-alert-definition', ctx, PATIENT_ALERT_DEFINITIONS);
   counts.patient_alert_definitions = alertDefinitionIds.length;
-  counts.patient_tag_definitions = (await bulk(rt, 'patient-tag-definition', ctx, PATIENT_TAG_DEFINITIONS)).length;
+  const tagDefinitionIds = await bulk(rt, 'patient-tag-definition', ctx, PATIENT_TAG_DEFINITIONS);
+  counts.patient_tag_definitions = tagDefinitionIds.length;
+  const referralSourceIds = await bulk(rt, 'referral-source', ctx, REFERRAL_SOURCES);
+  counts.referral_sources = referralSourceIds.length;
+  const referralPartnerIds = await bulk(rt, 'referral-partner', ctx, REFERRAL_PARTNERS);
+  counts.referral_partners = referralPartnerIds.length;
 
   // Active locations and providers only for the care team of patients.
   const patients = patientRows(300, SEED, { providerIds: providerIds.slice(0, 7), locationIds: locationIds.slice(0, 3) }).map(lifecycleStart);
@@ -214,6 +221,14 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
   counts.patient_vital_signs = 0;
   for (const { patientId, readings } of vitalSignBodies(patientIds, providerIds.slice(0, 7), VITAL_SIGNS_SEED)) {
     if (readings.length) counts.patient_vital_signs += (await bulk(rt, 'patient-vital-sign', ctx, readings, patientId)).length;
+  }
+  counts.patient_referral_attributions = 0;
+  counts.patient_tags = 0;
+  // Referral attributions (from the referral catalogs) and tags of its own generator (seeds/referrals-tags.ts).
+  const referralIds = { referralSourceIds, referralPartnerIds, providerIds: providerIds.slice(0, 7), tagDefinitionIds };
+  for (const { patientId, attributions, tags } of referralAndTagBodies(patientIds, referralIds, REFERRALS_TAGS_SEED)) {
+    if (attributions.length) counts.patient_referral_attributions += (await bulk(rt, 'patient-referral-attribution', ctx, attributions, patientId)).length;
+    if (tags.length) counts.patient_tags += (await bulk(rt, 'patient-tag', ctx, tags, patientId)).length;
   }
 
   // Statuses a create may not give are reached the way a practice reaches them: moves and archive.

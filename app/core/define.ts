@@ -102,6 +102,28 @@ function checkCounts(def: EntityDefinition): void {
   }
 }
 
+/** Field types a partial unique index may compare with a literal: exact on both databases. */
+const INDEX_WHERE_TYPES: readonly FieldDefinition['type'][] = ['enum', 'boolean', 'integer'];
+
+function checkIndexes(def: EntityDefinition, archivable: boolean): void {
+  for (const idx of def.indexes ?? []) {
+    const shown = `index [${idx.columns.join(', ')}]`;
+    for (const name of idx.columns) {
+      if (!Object.hasOwn(def.fields, name) && !SYSTEM_FIELDS.includes(name)) fail(def, `${shown} names unknown field '${name}'`);
+    }
+    if (!idx.unique && (idx.live || idx.where || idx.conflict)) fail(def, `${shown}: live, where and conflict apply to unique indexes only`);
+    if (idx.live && !archivable) fail(def, `${shown} is unique among live records, but the resource is not archivable`);
+    for (const [name, value] of Object.entries(idx.where ?? {})) {
+      const field = Object.hasOwn(def.fields, name) ? def.fields[name] : undefined;
+      if (!field) fail(def, `${shown}: where names unknown field '${name}'`);
+      if (!INDEX_WHERE_TYPES.includes(field.type)) fail(def, `${shown}: where field '${name}' must be ${INDEX_WHERE_TYPES.join(', ')}`);
+      const fits = field.type === 'enum' ? field.values!.includes(value as string) : field.type === 'boolean' ? typeof value === 'boolean' : Number.isInteger(value);
+      if (!fits) fail(def, `${shown}: where value of '${name}' does not fit the field`);
+    }
+    if (idx.conflict && !(/^[a-z][a-z0-9_]*$/.test(idx.conflict.code) && idx.conflict.message)) fail(def, `${shown}: conflict needs a snake_case code and a message`);
+  }
+}
+
 /** Applies defaults and derives column lists; throws a clear message on a malformed definition. */
 export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
   if (!def.name || !KEBAB.test(def.name)) fail(def, `name must be kebab-case, got '${def.name}'`);
@@ -114,6 +136,7 @@ export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
   if (appendOnly && (versioned || archivable)) fail(def, 'an append-only resource cannot be versioned or archivable');
   const requireBaseVersion = def.requireBaseVersion ?? false;
   if (requireBaseVersion && !versioned) fail(def, 'requireBaseVersion needs a versioned resource');
+  if (def.requireBaseVersionToArchive && !(versioned && archivable)) fail(def, 'requireBaseVersionToArchive needs a versioned, archivable resource');
 
   for (const [name, field] of Object.entries(def.fields)) {
     if (!SNAKE.test(name)) fail(def, `field '${name}' must be snake_case`);
@@ -121,6 +144,7 @@ export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
     if (RESERVED_QUERY_PARAMS.includes(name)) fail(def, `field '${name}' would shadow a query parameter`);
     if (field.type === 'enum' && !field.values?.length) fail(def, `enum field '${name}' needs values`);
     if (field.fill && !field.readOnly) fail(def, `field '${name}' is filled by the engine, so it must be readOnly`);
+    if (field.fill === 'now' && field.type !== 'datetime') fail(def, `field '${name}' is filled with the time, so it must be a datetime`);
     if (field.defaultFrom && !['string', 'text'].includes(field.type)) fail(def, `field '${name}' takes its default from the actor, so it must be textual`);
     if (field.defaultFrom && field.default !== undefined) fail(def, `field '${name}' cannot have both a default and a defaultFrom`);
     if (field.changedBy !== undefined && !KEBAB.test(field.changedBy)) fail(def, `field '${name}' names action '${field.changedBy}', which is not kebab-case`);
@@ -143,6 +167,7 @@ export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
     if ((c.type === 'array') !== (c.items !== undefined)) fail(def, `computed '${name}' needs items exactly when it is an array`);
   }
   checkCounts(def);
+  checkIndexes(def, archivable);
 
   const system = (name: string, field: FieldDefinition): ColumnInfo => ({ name, field, system: true });
   const columns: ColumnInfo[] = [system('id', { type: 'uuid', readOnly: true, filter: ['eq', 'in'], description: 'Unique identifier (UUID v7).' })];

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { VALUES_RESOURCE_FIELDS } from '../custom-fields/types.js';
-import { DefinitionError, resolveDefinition } from './define.js';
+import { DefinitionError, RESERVED_QUERY_PARAMS, resolveDefinition } from './define.js';
 import type { EntityDefinition, ResolvedDefinition } from './types.js';
 
 /** Global segments the core's own routes answer at (`/api/openapi.json`, `/api/docs`). */
@@ -78,6 +78,19 @@ export class Registry {
         if (!child) throw new DefinitionError(`definition '${def.name}': relation '${rel}' names unknown resource '${hm.resource}'`);
         if (!child.fields[hm.foreignKey]) {
           throw new DefinitionError(`definition '${def.name}': relation '${rel}' foreign key '${hm.foreignKey}' is not a field of '${hm.resource}'`);
+        }
+      }
+      for (const [param, rf] of Object.entries(def.relatedFilters ?? {})) {
+        const where = `definition '${def.name}': related filter '${param}'`;
+        if (!/^[a-z][a-z0-9_]*$/.test(param)) throw new DefinitionError(`${where} must be snake_case`);
+        if (def.columns.some((c) => c.name === param) || RESERVED_QUERY_PARAMS.includes(param)) throw new DefinitionError(`${where} would shadow a field or query parameter`);
+        const child = this.byName.get(rf.resource);
+        if (!child) throw new DefinitionError(`${where} names unknown resource '${rf.resource}'`);
+        if (child.tenant !== def.tenant) throw new DefinitionError(`${where}: '${rf.resource}' must share the tenancy of '${def.name}'`);
+        if (child.fields[rf.foreignKey]?.ref !== def.name) throw new DefinitionError(`${where}: '${rf.foreignKey}' of '${rf.resource}' must be a ref to '${def.name}'`);
+        const field = child.fields[rf.field];
+        if (!field || !['uuid', 'enum', 'integer', 'boolean', 'string'].includes(field.type)) {
+          throw new DefinitionError(`${where}: '${rf.field}' must be a uuid, enum, integer, boolean or string field of '${rf.resource}'`);
         }
       }
       if (def.parent) {

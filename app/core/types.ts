@@ -47,8 +47,11 @@ export interface FieldDefinition {
   readOnly?: boolean;
   /** Accepted on create only. */
   createOnly?: boolean;
-  /** Filled by the engine on create: `actor` stores who created the record. Implies readOnly. */
-  fill?: 'actor';
+  /**
+   * Filled by the engine on create: `actor` stores who created the record, `now` the time of the
+   * create (a datetime of its own, apart from created_at). Implies readOnly.
+   */
+  fill?: 'actor' | 'now';
   /** When a create leaves it out, the field takes the caller's name (whoever opens a ticket is its requester). */
   defaultFrom?: 'actor';
   /**
@@ -81,9 +84,34 @@ export interface HasManyRelation {
   foreignKey: string;
 }
 
+/**
+ * A list filter on related rows: `?<name>=<value>` keeps the records that have at least one live
+ * `resource` row whose `foreignKey` holds their id and whose `field` equals the value (patients
+ * with a tag assigned). When `field` is a ref, a value naming no live record of the organization
+ * is a 404 naming the parameter rather than an empty list.
+ */
+export interface RelatedFilter {
+  resource: string;
+  foreignKey: string;
+  field: string;
+  description?: string;
+}
+
 export interface IndexDefinition {
   columns: readonly string[];
   unique?: boolean;
+  /** With unique: among live records only, so an archived record frees its values. */
+  live?: boolean;
+  /**
+   * With unique: only among records whose fields hold these values (a partial index), e.g. one
+   * `attribution_role: 'primary'` per patient. Enum, boolean or integer fields.
+   */
+  where?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * With unique: the error a taken value answers with (a code the core or a plugin declares, with
+   * a message), instead of the core's `duplicate`.
+   */
+  conflict?: { code: string; message: string };
   /**
    * Not led by org_id: for queries across every organization (the job runners' polls). Tenant
    * indexes otherwise start with org_id, as every API query is within one organization.
@@ -113,6 +141,8 @@ export interface EntityDefinition {
   fields: Record<string, FieldDefinition>;
   computed?: Record<string, ComputedFieldDefinition>;
   hasMany?: Record<string, HasManyRelation>;
+  /** List filters on related rows, by query parameter name. */
+  relatedFilters?: Record<string, RelatedFilter>;
   /** Optimistic concurrency with `version` (default on, off for append-only). */
   versioned?: boolean;
   /** Soft delete with `deleted_at`, archive and restore (default on, off for append-only). */
@@ -134,6 +164,8 @@ export interface EntityDefinition {
   auditReads?: boolean;
   /** Updates must carry `base_version` (or `If-Match`). */
   requireBaseVersion?: boolean;
+  /** Archives must carry `?base_version=` (or `If-Match`) too; otherwise either is optional there. */
+  requireBaseVersionToArchive?: boolean;
   /** `?sort` when none is given, e.g. `last_name` or `-created_at`. */
   defaultSort?: string;
   /** Extra indexes; the engine adds the ones for uniqueness, refs, search and tenancy itself. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { ColumnInfo, ResolvedDefinition } from '../core/types.js';
+import type { ColumnInfo, IndexDefinition, ResolvedDefinition } from '../core/types.js';
 import type { Database } from './connection.js';
 import type { Dialect } from './dialect.js';
 
@@ -47,6 +47,23 @@ function columnSql(col: ColumnInfo, dialect: Dialect): string {
   return sql;
 }
 
+/** A declared unique index's condition: live records, and the field values it names. */
+function uniqueIndexCondition(def: ResolvedDefinition, idx: IndexDefinition, dialect: Dialect): string | undefined {
+  const terms = Object.entries(idx.where ?? {}).map(([name, value]) => `${q(name)} = ${dialect.defaultLiteral(value, def.fields[name].type)}`);
+  if (idx.live) terms.push(`${q('deleted_at')} is null`);
+  return terms.length ? terms.join(' and ') : undefined;
+}
+
+/**
+ * The name of a declared unique index; the values of its condition are part of it, so two
+ * conditions on the same columns are two indexes. Also how a violation is traced back to it.
+ */
+export function uniqueIndexName(def: ResolvedDefinition, idx: IndexDefinition): string {
+  const prefix = def.tenant && !idx.acrossOrganizations ? ['org_id'] : [];
+  const where = Object.entries(idx.where ?? {}).map(([name, value]) => `${name}_${String(value)}`);
+  return indexName(def.table, [...prefix, ...idx.columns, ...where], true, !!idx.live);
+}
+
 /** Indexes the definition implies: tenancy + default sort, declared ones, uniques, refs, parents, search. */
 export function indexesFor(def: ResolvedDefinition, dialect: Dialect): IndexSpec[] {
   const specs: IndexSpec[] = [];
@@ -63,8 +80,10 @@ export function indexesFor(def: ResolvedDefinition, dialect: Dialect): IndexSpec
   for (const idx of def.indexes ?? []) {
     const cols = idx.columns.map(q);
     const prefix = idx.acrossOrganizations ? [] : tenantPrefix;
-    if (idx.unique) add([...prefix, ...cols], true);
-    else add([...prefix, ...cols, q('id')], false, live);
+    if (idx.unique) {
+      const partial = uniqueIndexCondition(def, idx, dialect);
+      specs.push({ name: uniqueIndexName(def, idx), table: def.table, unique: true, parts: [...prefix, ...cols], where: partial });
+    } else add([...prefix, ...cols, q('id')], false, live);
   }
   for (const col of def.columns) {
     if (col.field.unique) add([...tenantPrefix, q(col.name)], true);

@@ -65,6 +65,27 @@ function ifMatch(ctx: Context): number | undefined {
   return Number(m[1]);
 }
 
+/**
+ * An archive's base version: `?base_version=` (as seed 001 sends it on archives) or `If-Match`;
+ * the two must agree. Archives take no other query parameter.
+ */
+function archiveBaseVersion(ctx: Context): number | undefined {
+  const query = readQueryString(ctx.querystring);
+  const problems = Object.keys(query).filter((k) => k !== 'base_version').map((k) => ({ path: `/query/${k}`, message: 'is not a parameter of an archive' }));
+  const raw = query.base_version;
+  let fromQuery: number | undefined;
+  if (raw !== undefined) {
+    if (typeof raw !== 'string' || !/^[1-9]\d{0,8}$/.test(raw)) problems.push({ path: '/query/base_version', message: 'must be a positive integer' });
+    else fromQuery = Number(raw);
+  }
+  if (problems.length) throw validationError(problems);
+  const header = ifMatch(ctx);
+  if (fromQuery !== undefined && header !== undefined && fromQuery !== header) {
+    throw validationError([{ path: '/query/base_version', message: 'differs from the If-Match header' }]);
+  }
+  return fromQuery ?? header;
+}
+
 function etagOf(def: ResolvedDefinition, record: Row | null | undefined): Record<string, string> {
   return def.versioned && record && typeof record.version === 'number' ? { etag: `W/"${record.version}"` } : {};
 }
@@ -196,7 +217,7 @@ export function resourceRouter(rt: Runtime): Router {
     if (!def.archivable) continue;
 
     const archive = async (ctx: Context) => {
-      answer(ctx, def, await archiveRecord(rt, { ...target(ctx), id: ctx.params.id }));
+      answer(ctx, def, await archiveRecord(rt, { ...target(ctx), id: ctx.params.id, baseVersion: archiveBaseVersion(ctx) }));
     };
     router.delete(item, ...pre, archive);
     router.post(`${item}/archive`, ...pre, archive);

@@ -59,7 +59,7 @@ export function resourcePaths(
     ),
     ...security('read'),
     parameters: [
-      ...queryParameters(def, listQuerySchema(def), view, help),
+      ...queryParameters(def, listQuerySchema(def, registry), view, help),
       ...Object.entries(extra?.params ?? {}).map(([name, p]) => ({ name, in: 'query', required: false, description: p.description, schema: { type: 'boolean', default: false } })),
     ],
     responses: {
@@ -136,13 +136,28 @@ export function resourcePaths(
       200: { description: `The ${status} ${what}.`, content: jsonContent(record) },
       ...errorRefs(...errors),
     });
+    // An archive may name the version it is based on, in the query (as seed 001 does) or If-Match.
+    const archiveParams: Obj[] = def.versioned
+      ? [
+          {
+            name: 'base_version',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 1 },
+            description: `The version the archive is based on (or send \`If-Match\`)${def.requireBaseVersionToArchive ? '; one of them is required' : ''}; a stale one is a 409 \`version_conflict\`.`,
+          },
+          paramRef('IfMatch'),
+        ]
+      : [];
+    const archiveErrors = def.versioned ? [400, 401, 403, 404, 409, 429, 500] : [400, 401, 403, 404, 429, 500];
     item.delete = {
       operationId: `delete${one}`,
       tags: [tag],
       summary: `Archive (soft-delete) a ${what}`,
       description: describe(`Soft delete: sets \`deleted_at\`; nothing is hard-deleted. Same as \`POST …/{id}/archive\`.`, 'write'),
       ...security('write'),
-      responses: archiveResponses('archived', 400, 401, 403, 404, 429, 500),
+      parameters: archiveParams,
+      responses: archiveResponses('archived', ...archiveErrors),
     };
     paths[`${base}/{id}/archive`] = {
       parameters: [...baseParams, paramRef('Id')],
@@ -152,7 +167,8 @@ export function resourcePaths(
         summary: `Archive a ${what}`,
         description: describe(`Sets \`deleted_at\`: the ${what} leaves default lists and GETs (see \`include_archived\`).`, 'write'),
         ...security('write'),
-        responses: archiveResponses('archived', 400, 401, 403, 404, 429, 500),
+        parameters: archiveParams,
+        responses: archiveResponses('archived', ...archiveErrors),
       },
     };
     paths[`${base}/{id}/restore`] = {
@@ -161,9 +177,9 @@ export function resourcePaths(
         operationId: `restore${one}`,
         tags: [tag],
         summary: `Restore an archived ${what}`,
-        description: describe(`Clears \`deleted_at\`. A ${what} that is not archived is a 422 \`unprocessable\`.`, 'write'),
+        description: describe(`Clears \`deleted_at\`. A ${what} that is not archived is a 422 \`unprocessable\`; one whose unique values a live record has taken since is a 409.`, 'write'),
         ...security('write'),
-        responses: archiveResponses('restored', 400, 401, 403, 404, 422, 429, 500),
+        responses: archiveResponses('restored', 400, 401, 403, 404, 409, 422, 429, 500),
       },
     };
   }

@@ -13,6 +13,12 @@ export interface Filter {
   value: unknown;
 }
 
+/** `?<name>=<value>` of a related filter the definition declares (RelatedFilter). */
+export interface RelatedCondition {
+  name: string;
+  value: unknown;
+}
+
 export interface SortKey {
   field: string;
   desc: boolean;
@@ -21,6 +27,8 @@ export interface SortKey {
 /** A list request after every rule of the definition was checked; only compileListQuery makes one. */
 export interface ListQuery {
   filters: Filter[];
+  /** Related filters: records with a live related row holding the value. */
+  related: RelatedCondition[];
   search?: string;
   sort: SortKey[];
   fields?: string[];
@@ -124,7 +132,12 @@ export function compileListQuery(def: ResolvedDefinition, validators: Definition
   const sort = customSort ? [] : parseSort(def, q.sort as string | undefined);
 
   const filters: Filter[] = [];
+  const related: RelatedCondition[] = [];
   for (const [key, value] of Object.entries(q)) {
+    if (def.relatedFilters && Object.hasOwn(def.relatedFilters, key)) {
+      related.push({ name: key, value });
+      continue;
+    }
     const m = PARAM.exec(key);
     if (!m) continue;
     const [, field, op = 'eq'] = m;
@@ -134,6 +147,7 @@ export function compileListQuery(def: ResolvedDefinition, validators: Definition
   }
   return {
     filters,
+    related,
     search: q.search as string | undefined,
     sort,
     fields: parseFields(def, q.fields),

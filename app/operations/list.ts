@@ -8,10 +8,10 @@ import { customFieldsOf } from '../custom-fields/types.js';
 import type { Runtime } from '../runtime.js';
 import { encodeCursor } from './cursor.js';
 import { compileListQuery, type ListQuery } from './list-query.js';
-import { applyFilters, applyKeyset, applySearch, applySort } from './query-builder.js';
 import { validationError } from '../core/errors.js';
 import type { ListRuleResult } from '../core/plugin.js';
-import { addComputed, assertParent, baseQuery, connection, embedRelations, modelQuery, presentedNames, presenterOf, type Row, type Scope } from './records.js';
+import { applyFilters, applyKeyset, applyRelated, applySearch, applySort } from './query-builder.js';
+import { addComputed, assertParent, baseQuery, connection, embedRelations, humanName, modelQuery, presentedNames, presenterOf, type Row, type Scope } from './records.js';
 import { openScope, type ResourceArgs } from './scope.js';
 
 export interface ListArgs extends ResourceArgs {
@@ -41,12 +41,50 @@ export interface ListResult {
  * transaction it includes that transaction's own writes, as a count of the rows would.
  */
 async function totalFromCountKeys(s: Scope, def: ResolvedDefinition, q: ListQuery, parentId: string | undefined): Promise<number | undefined> {
-  if (!def.counts?.length || q.search !== undefined || q.includeArchived || parentId !== undefined || !s.ctx.org || q.customFilters.length) return undefined;
+  if (!def.counts?.length || q.related.length || q.search !== undefined || q.includeArchived || parentId !== undefined || !s.ctx.org || q.customFilters.length) return undefined;
   const orgId = s.ctx.org.id;
   const conditions = rowConditions(s.ctx.ability, 'read', def);
   if (!conditions || Object.entries(conditions).some(([column, values]) => column !== 'org_id' || !values.includes(orgId))) return undefined;
   const lookup = countLookup(def, q.filters, s.rt.db.dialect.uuidsIgnoreCase);
   return lookup ? readCount(s.rt.db.statements, connection(s), def.table, orgId, lookup) : undefined;
+}
+
+/** The write generation of several tables at once, or null when any of them may not be cached. */
+async function combinedGeneration(rt: Runtime, tables: string[]): Promise<string | null> {
+  if (tables.length === 1) return rt.generations.current(tables[0]);
+  const parts = await Promise.all(tables.map((t) => rt.generations.current(t)));
+  return parts.some((p) => p === null) ? null : parts.join('|');
+}
+
+/**
+ * Checks the related filters of a list: the caller may read the related resource (the filter
+ * tells which records have such rows), and a value of a ref field names a live record of the
+ * organization, else 404 naming the parameter (seed 001 §3.4: a filter naming a missing tag
+ * definition is a 404, not an empty list). Resolves to the related tables the list reads.
+ */
+async function checkRelated(s: Scope, def: ResolvedDefinition, q: ListQuery): Promise<string[]> {
+  const tables: string[] = [];
+  for (const r of q.related) {
+    const rf = def.relatedFilters![r.name];
+    const child = s.gen.registry.get(rf.resource);
+    assertCan(s.ctx.ability, 'read', child, s.ctx.org?.id);
+    tables.push(child.table);
+    const ref = child.fields[rf.field].ref;
+    if (!ref) continue;
+    const target = s.gen.registry.get(ref);
+    let sql = `select "id" from "${target.table}" where "id" = ?`;
+    const params: unknown[] = [s.gen.codec(target.name).scalarToDb('id', r.value)];
+    if (target.tenant) {
+      sql += ' and "org_id" = ?';
+      params.push(s.ctx.org!.id);
+    }
+    if (target.archivable) sql += ' and "deleted_at" is null';
+    const [found] = await s.rt.db.statements.all(connection(s), `${sql} limit 1`, params);
+    if (!found) {
+      throw new AppError('not_found', `${humanName(target)} not found`, [{ path: `/query/${r.name}`, message: `no ${humanName(target).toLowerCase()} with id '${String(r.value)}'` }]);
+    }
+  }
+  return [...new Set(tables)];
 }
 
 /** A decoded page as the page cache keeps it, with its rows serialized per field list shown. */
@@ -57,13 +95,6 @@ export interface CachedPage {
   serialized?: Map<string, string>;
   /** In custom field order: each row's value of that field (by id), for the cursor. */
   sortValues?: Map<unknown, unknown>;
-}
-
-/** The generations of several tables as one (null when any is unknown: nothing is cached). */
-async function combinedGeneration(rt: Runtime, tables: string[]): Promise<string | null> {
-  if (tables.length === 1) return rt.generations.current(tables[0]);
-  const parts = await Promise.all(tables.map((t) => rt.generations.current(t)));
-  return parts.some((p) => p === null) ? null : parts.join('|');
 }
 
 /** The list's rows already serialized as JSON, when the page came from the cache (the route splices them in). */
@@ -118,6 +149,7 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
       throw new AppError('forbidden', `Sorting on '${k.field}' needs the '${def.scope}:sensitive' scope`, [{ path: '/query/sort', message: `'${k.field}' needs the sensitive scope` }]);
     }
   }
+  const relatedTables = await checkRelated(s, def, q);
   const searchFields = def.searchFields.filter((f) => canReadField(ctx.ability, def, f.name));
   const codec = s.gen.codec(def.name);
   const dialect = rt.db.dialect;
@@ -131,6 +163,7 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
     const qb = baseQuery(s, def, 'read', undefined, { parentId: ownParent ? undefined : args.parentId, includeArchived: q.includeArchived, searchIndexes });
     for (const r of shaped) r.where?.(qb);
     applyFilters(qb, def, q.filters, codec, dialect);
+    if (q.related.length) applyRelated(qb, def, q.related, (name) => ({ def: s.gen.registry.get(name), codec: s.gen.codec(name) }));
     if (values && q.customFilters.length) applyCustomFilters(qb, def.table, values, q.customFilters, dialect, (c, v) => valuesCodec!.scalarToDb(c, v));
     if (q.search) applySearch(qb, def, q.search, dialect, searchFields);
     return qb;
@@ -139,15 +172,17 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   // organization and the caller's row conditions (baseQuery's terms), parent, archived, filters,
   // search and the fields it may search; the page adds sort, cursor, limit and offset. So a
   // cached answer is never built and compiled just to be looked up.
-  const rowsKey = JSON.stringify([s.gen.version, ctx.org?.id ?? null, rowConditions(ctx.ability, 'read', def), args.parentId ?? null, q.includeArchived, q.filters, q.search ?? null, searchFields.map((f) => f.name), searchIndexes, ruleParams, q.customFilters.map((f) => [f.field.id, f.op, f.value])]);
+  const rowsKey = JSON.stringify([s.gen.version, ctx.org?.id ?? null, rowConditions(ctx.ability, 'read', def), args.parentId ?? null, q.includeArchived, q.filters, q.related, q.search ?? null, searchFields.map((f) => f.name), searchIndexes, ruleParams, q.customFilters.map((f) => [f.field.id, f.op, f.value])]);
 
   // One generation for the whole request: the total and the page describe the same table state.
   // Inside a caller's transaction nothing is cached: it may see its own uncommitted writes.
   // A rule whose rows depend on other tables (relatives' alerts) is not cached either. A list
-  // reading custom field values is cached apart, under both tables' generations.
+  // whose answer depends on other tables too (related filters, custom field values) is cached
+  // under every table it reads, with a generation that changes when any of them is written.
   const uncached = shaped.some((r) => r.uncached);
-  const cacheTable = values ? `${def.table}+${values.table}` : def.table;
-  const generation = ctx.transaction || uncached ? null : await combinedGeneration(rt, values ? [def.table, values.table] : [def.table]);
+  const tables = [def.table, ...relatedTables, ...(values ? [values.table] : [])];
+  const cacheTable = tables.join('+');
+  const generation = ctx.transaction || uncached ? null : await combinedGeneration(rt, tables);
   let total: number | undefined;
   if (q.count) {
     if (!shaped.some((r) => r.where)) total = await totalFromCountKeys(s, def, q, args.parentId);

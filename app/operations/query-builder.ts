@@ -1,7 +1,7 @@
 import type { ResolvedDefinition } from '../core/types.js';
 import type { RecordCodec } from '../core/schema-generation.js';
 import type { Dialect } from '../db/dialect.js';
-import type { Cursor, Filter, SortKey } from './list-query.js';
+import type { Cursor, Filter, RelatedCondition, SortKey } from './list-query.js';
 
 /** The subset of the (knex or Objection) query builder these helpers use. */
 export interface WhereBuilder {
@@ -43,6 +43,25 @@ export function applyFilters(qb: WhereBuilder, def: ResolvedDefinition, filters:
         break;
       }
     }
+  }
+}
+
+/**
+ * Related filters as `exists` subqueries: a live row of the related resource, in the same
+ * organization, pointing at the listed record and holding the value. Correlated on the listed
+ * table's id, so an index on the related table's (org_id, foreign key) serves it, and paging,
+ * counts and cursors apply to the filtered rows as to any other filter.
+ */
+export function applyRelated(qb: WhereBuilder, def: ResolvedDefinition, related: RelatedCondition[], target: (resource: string) => { def: ResolvedDefinition; codec: RecordCodec }): void {
+  for (const [i, r] of related.entries()) {
+    const rf = def.relatedFilters![r.name];
+    const { def: child, codec } = target(rf.resource);
+    const a = `"rel_${i}"`;
+    const parent = `"${def.table}"`;
+    const terms = [`${a}.${col(rf.foreignKey)} = ${parent}."id"`, `${a}.${col(rf.field)} = ?`];
+    if (def.tenant) terms.unshift(`${a}."org_id" = ${parent}."org_id"`);
+    if (child.archivable) terms.push(`${a}."deleted_at" is null`);
+    qb.whereRaw(`exists (select 1 from "${child.table}" as ${a} where ${terms.join(' and ')})`, [codec.scalarToDb(rf.field, r.value)]);
   }
 }
 

@@ -2,7 +2,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { OperationContext } from '../core/context.js';
 import { systemColumns } from '../core/define.js';
 import { AppError } from '../core/errors.js';
-import type { FieldDefinition, ResolvedDefinition } from '../core/types.js';
+import type { FieldDefinition, IndexDefinition, ResolvedDefinition } from '../core/types.js';
+import { uniqueIndexName } from '../db/schema-sync.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { insertSql } from '../db/statements.js';
 import type { Knex } from 'knex';
@@ -14,6 +15,13 @@ export function duplicateError(def: ResolvedDefinition, err: unknown): AppError 
   const e = err as { code?: string; message?: string; detail?: string; constraint?: string };
   if (!isUniqueViolation(err)) return null;
   const text = `${e.message ?? ''} ${e.detail ?? ''} ${e.constraint ?? ''}`;
+  const index = violatedIndex(def, e);
+  if (index) {
+    const named = [...index.columns, ...Object.keys(index.where ?? {})].filter((c) => c !== def.parent?.field);
+    const details = (named.length ? named : index.columns).map((n) => ({ path: `/body/${n}`, message: 'is already taken' }));
+    if (index.conflict) return new AppError(index.conflict.code, index.conflict.message, details);
+    return new AppError('duplicate', `A ${def.name.replace(/-/g, ' ')} with this ${index.columns.join(', ')} already exists`, details);
+  }
   const fields = Object.entries(def.fields).filter(([name, f]) => f.unique && new RegExp(`\\b${name}\\b`).test(text)).map(([n]) => n);
   const named = fields.length ? fields : ['id'];
   return new AppError(
@@ -21,6 +29,21 @@ export function duplicateError(def: ResolvedDefinition, err: unknown): AppError 
     `A ${def.name.replace(/-/g, ' ')} with this ${named.join(', ')} already exists`,
     named.map((n) => ({ path: `/body/${n}`, message: 'is already taken' })),
   );
+}
+
+/**
+ * The declared unique index a violation broke: PostgreSQL names the constraint (the index);
+ * SQLite lists the index's columns (`UNIQUE constraint failed: t.org_id, t.patient_id`).
+ */
+function violatedIndex(def: ResolvedDefinition, e: { message?: string; constraint?: string }): IndexDefinition | undefined {
+  const unique = (def.indexes ?? []).filter((i) => i.unique);
+  if (!unique.length) return undefined;
+  if (e.constraint) return unique.find((i) => uniqueIndexName(def, i) === e.constraint);
+  const m = /UNIQUE constraint failed: (.*)$/m.exec(e.message ?? '');
+  if (!m) return undefined;
+  const columns = m[1].split(',').map((c) => c.trim().replace(/^[^.]*\./, '')).filter((c) => c !== 'org_id').join(',');
+  // Indexes on the same columns with other conditions cannot be told apart here: the first is named.
+  return unique.find((i) => i.columns.join(',') === columns);
 }
 
 const fieldLists = new WeakMap<ResolvedDefinition, [string, FieldDefinition][]>();
@@ -36,6 +59,7 @@ export function newRow(def: ResolvedDefinition, ctx: OperationContext, values: R
   if (def.tenant) row.org_id = ctx.org!.id;
   for (const [name, field] of fieldsOf(def)) {
     if (field.fill === 'actor') row[name] = `${ctx.actor.type}:${ctx.actor.id}`;
+    else if (field.fill === 'now') row[name] = now;
     else if (values[name] === undefined && field.defaultFrom === 'actor') row[name] = ctx.actor.label;
     // A read-only field never reaches the body's defaults, so its default is written here.
     else row[name] = values[name] ?? (field.readOnly ? field.default ?? null : null);

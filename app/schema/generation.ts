@@ -64,7 +64,7 @@ export class GenerationBuilder {
       const def = registry.get(name);
       let entry = this.compiled.get(def);
       if (!entry) {
-        entry = { validators: compileValidators(def), codec: makeCodec(def, this.db.dialect) };
+        entry = { validators: compileValidators(def, registry), codec: makeCodec(def, this.db.dialect) };
         this.compiled.set(def, entry);
       }
       return entry;

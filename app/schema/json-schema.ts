@@ -1,4 +1,5 @@
 import { filterOperators } from '../core/define.js';
+import type { Registry } from '../core/registry.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../core/limits.js';
 import type { FieldDefinition, FilterOperator, ResolvedDefinition } from '../core/types.js';
 
@@ -153,7 +154,7 @@ export function filterParams(def: ResolvedDefinition): { name: string; field: st
 }
 
 /** The list route's query: paging, sorting, selection and every filter. Unknown keys are errors. */
-export function listQuerySchema(def: ResolvedDefinition): JsonSchema {
+export function listQuerySchema(def: ResolvedDefinition, registry?: Registry): JsonSchema {
   const properties: JsonSchema = {
     limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, description: `Page size (default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}).` },
     offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, description: 'Rows to skip (offset mode).' },
@@ -171,6 +172,11 @@ export function listQuerySchema(def: ResolvedDefinition): JsonSchema {
     properties.search = { type: 'string', minLength: 1, maxLength: 200, description: `Case-insensitive match on ${def.searchFields.map((s) => s.name).join(', ')}.` };
   }
   for (const p of filterParams(def)) properties[p.name] = p.schema;
+  for (const [name, rf] of Object.entries(def.relatedFilters ?? {})) {
+    if (!registry) throw new Error(`the list query of '${def.name}' has related filters: it needs the registry`);
+    const field = registry.get(rf.resource).fields[rf.field];
+    properties[name] = { ...valueSchema({ ...field, description: undefined, required: false }), description: rf.description ?? `Records with a ${rf.resource.replace(/-/g, ' ')} whose \`${rf.field}\` is this value.` };
+  }
   return { type: 'object', properties, additionalProperties: false };
 }
 

@@ -3,6 +3,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsPkg from 'ajv-formats';
 import { validationError, type ErrorDetail } from '../core/errors.js';
 import type { DefinitionValidators } from '../core/schema-generation.js';
+import type { Registry } from '../core/registry.js';
 import type { ResolvedDefinition } from '../core/types.js';
 import { createSchema, getQuerySchema, listQuerySchema, updateSchema } from './json-schema.js';
 
@@ -161,10 +162,10 @@ function run(fn: ValidateFunction, data: Record<string, unknown>, root: '/body' 
   return data;
 }
 
-export function compileValidators(def: ResolvedDefinition): DefinitionValidators {
+export function compileValidators(def: ResolvedDefinition, registry?: Registry): DefinitionValidators {
   const create = createAjv.compile(createSchema(def));
   const update = bodyAjv.compile(updateSchema(def));
-  const listQuery = queryAjv.compile(listQuerySchema(def));
+  const listQuery = queryAjv.compile(listQuerySchema(def, registry));
   const getQuery = queryAjv.compile(getQuerySchema(def));
   const readOnly = new Set([...def.columns.filter((c) => c.system || c.field.readOnly).map((c) => c.name), ...Object.keys(def.computed ?? {})]);
   const createOnly = new Set(Object.entries(def.fields).filter(([, f]) => f.createOnly).map(([n]) => n));

@@ -10,6 +10,7 @@ import { familyActions, familyErrors, familyHooks, familyLists } from './family-
 import { interactionHooks } from './interactions.js';
 import { searchPatients } from './search.js';
 import { decimalBoundsProblems } from './vital-signs.js';
+import { referralAttributionErrors, requireOneSource } from './referral-attributions.js';
 
 // The patient chart of seed 001: the status lifecycle (catalog §3.8), the archive and restore
 // rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19). The rest lives in its
@@ -101,6 +102,7 @@ export default definePlugin({
     option_in_use: { status: 422, description: 'A custom field option that patients have chosen cannot be removed.' },
     too_many_fields: { status: 422, description: 'The organization already has the most live custom fields allowed.' },
     ...familyErrors,
+    ...referralAttributionErrors,
   },
   lists: familyLists,
   schema: customFieldSchema,
@@ -156,6 +158,7 @@ export default definePlugin({
       { resource: 'patient-field-definition', operations: ['create', 'restore'], hook: limitFieldCount },
       { resource: 'patient-medication', operations: ['create', 'update'], hook: requireNamedMedication },
       { resource: 'patient-vital-sign', operations: ['create', 'update'], hook: checkVitalSigns },
+      { resource: 'patient-referral-attribution', operations: ['create'], hook: requireOneSource },
       { resource: 'patient', operations: ['archive'], hook: refuseArchiveOfGuarantor },
       {
         resource: 'patient',

@@ -45,6 +45,8 @@ describe('OpenApiDocumentCache', () => {
       '/api/v1/{org}/patients/{patient_id}/relationships', '/api/v1/{org}/patients/{patient_id}/relationships/{id}',
       '/api/v1/{org}/patients/{patient_id}/alerts', '/api/v1/{org}/patients/{patient_id}/alerts/{id}',
       '/api/v1/{org}/patients/{patient_id}/vital-signs', '/api/v1/{org}/patients/{patient_id}/vital-signs/{id}',
+      '/api/v1/{org}/patients/{patient_id}/tags', '/api/v1/{org}/patients/{patient_id}/tags/{id}',
+      '/api/v1/{org}/patients/{patient_id}/referral-attributions', '/api/v1/{org}/patients/{patient_id}/referral-attributions/{id}',
       '/api/v1/auth/token', '/api/openapi.json', '/health', '/metrics',
     );
     cache.scopedDocument(['*']);

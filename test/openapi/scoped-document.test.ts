@@ -90,6 +90,7 @@ describe('scoped OpenAPI documents', () => {
     // The chart under a patient (allergies, diseases, medications, communication logs) shares the patients scope.
     const chart = ['allergies', 'diseases', 'medications', 'communication-logs', 'relationships', 'alerts'].flatMap((c) => [`GET /api/v1/{org}/patients/{patient_id}/${c}`, `GET /api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
     chart.push('GET /api/v1/{org}/patients/{patient_id}/vital-signs', 'GET /api/v1/{org}/patients/{patient_id}/vital-signs/{id}');
+    chart.push(...['tags', 'referral-attributions'].flatMap((c) => [`GET /api/v1/{org}/patients/{patient_id}/${c}`, `GET /api/v1/{org}/patients/{patient_id}/${c}/{id}`]));
     expect(resourceRoutes(doc)).to.deep.equal(['GET /api/v1/{org}/patients', 'GET /api/v1/{org}/patients/{id}', ...chart].sort());
     expect(routes(doc)).to.include.members(['POST /api/v1/auth/token', 'GET /health', 'GET /api/openapi.json']);
     expect(doc.info.description).to.include('scoped').and.include('`patients:read`');
@@ -105,6 +106,7 @@ describe('scoped OpenAPI documents', () => {
       ...crud('/api/v1/{org}/patients'),
       ...['allergies', 'diseases', 'medications'].flatMap((c) => crud(`/api/v1/{org}/patients/{patient_id}/${c}`)),
       ...crud('/api/v1/{org}/patients/{patient_id}/vital-signs'),
+      ...['tags', 'referral-attributions'].flatMap((c) => crud(`/api/v1/{org}/patients/{patient_id}/${c}`)),
       // Communication logs are append-only: list, read and create.
       'GET /api/v1/{org}/patients/{patient_id}/communication-logs', 'GET /api/v1/{org}/patients/{patient_id}/communication-logs/{id}', 'POST /api/v1/{org}/patients/{patient_id}/communication-logs',
       ...crud('/api/v1/{org}/patients/{patient_id}/relationships'),

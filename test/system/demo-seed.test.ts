@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { chartBodies } from '../../seeds/chart.js';
 import { communicationLogBodies } from '../../seeds/communication-logs.js';
 import { vitalSignBodies } from '../../seeds/vital-signs.js';
+import { referralAndTagBodies } from '../../seeds/referrals-tags.js';
 import { DEMO_ORG, seedDemo } from '../../seeds/demo.js';
 import { relationshipsAlertsPlan } from '../../seeds/relationships-alerts.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -120,6 +121,28 @@ describe('Demo seed: catalogs and charts', function () {
     expect(reading.body.data.abnormal_flags.map((fl: Record<string, any>) => fl.severity)).to.include('critical');
     const patients = Array.from({ length: 50 }, (_, i) => `patient-${i}`);
     expect(vitalSignBodies(patients, ['p1'], 7)).to.deep.equal(vitalSignBodies(patients, ['p1'], 7));
+  });
+
+  it('gives many demo patients referral attributions (one primary at most) and tags, filterable on the patient list', async () => {
+    expect(first.counts.referral_sources).to.be.greaterThan(0);
+    expect(first.counts.referral_partners).to.be.greaterThan(0);
+    expect(first.counts.patient_referral_attributions).to.be.greaterThan(150);
+    expect(first.counts.patient_tags).to.be.greaterThan(100);
+    const rows = await busiestLivePatient('patient_referral_attributions');
+    const res = await s.api('GET', `${base}/patients/${rows[0].patient_id}/referral-attributions?include=referral_source,referral_partner`, { key });
+    expect(res.status).to.equal(200);
+    expect(res.body.total_count).to.equal(Number(rows[0].n));
+    expect(res.body.data.filter((a: Record<string, any>) => a.attribution_role === 'primary')).to.have.length(1);
+    const tags = await s.api('GET', `${base}/patient-tag-definitions?sort=name&limit=1`, { key });
+    const tagId = tags.body.data[0].id;
+    const [{ n }] = await s.rt.db.knex('patient_tags').join('patients', 'patients.id', 'patient_tags.patient_id')
+      .where('patient_tags.tag_definition_id', tagId).whereNull('patient_tags.deleted_at').whereNull('patients.deleted_at').count({ n: '*' });
+    const tagged = await s.api('GET', `${base}/patients?tag_definition_id=${tagId}&limit=1`, { key });
+    expect(tagged.status).to.equal(200);
+    expect(tagged.body.total_count).to.equal(Number(n)).and.to.be.greaterThan(0);
+    const ids = { referralSourceIds: ['s1', 's2'], referralPartnerIds: ['r1'], providerIds: ['p1'], tagDefinitionIds: ['t1', 't2', 't3'] };
+    const patients = Array.from({ length: 50 }, (_, i) => `patient-${i}`);
+    expect(referralAndTagBodies(patients, ids, 7)).to.deep.equal(referralAndTagBodies(patients, ids, 7));
   });
 
   it('generates the same chart rows from the same ids', () => {

@@ -87,6 +87,7 @@ describe('system routes', () => {
       const reads = [...['dependents', 'guardians', 'family'].map((r) => `/api/v1/{org}/patients/{id}/${r}`), ...['search', 'counts/by-location', 'check-duplicates'].map((a) => `/api/v1/{org}/patients/${a}`)];
       const fieldValues = ['/api/v1/{org}/patients/{patient_id}/field-values', '/api/v1/{org}/patients/{patient_id}/field-values/form'];
       chart.push('/api/v1/{org}/patients/{patient_id}/vital-signs', '/api/v1/{org}/patients/{patient_id}/vital-signs/{id}');
+      chart.push(...['tags', 'referral-attributions'].flatMap((c) => [`/api/v1/{org}/patients/{patient_id}/${c}`, `/api/v1/{org}/patients/{patient_id}/${c}/{id}`]));
       expect([...paths(res.body)].sort()).to.deep.equal(['/api/v1/{org}/patients', '/api/v1/{org}/patients/{id}', ...chart, ...reads, ...fieldValues].sort());
       expect(res.body.paths['/api/v1/{org}/patients']).to.not.have.property('post');
       expect(res.body.components.schemas.Patient.properties).to.not.have.property('social_security_number');

@@ -134,6 +134,25 @@ describe('definition checks (resolveDefinition)', () => {
     rejects(() => counted([['kind']], { internal: true }), "definition 'widget': counts are kept by the write pipeline, which internal and read-only resources are written around");
     rejects(() => counted([['kind']], { readOnlyResource: true }), "definition 'widget': counts are kept by the write pipeline, which internal and read-only resources are written around");
   });
+
+  it('checks declared indexes: known columns; live, where and conflict on unique ones only, with fitting values', () => {
+    const kind: FieldDefinition = { type: 'enum', values: ['main', 'extra'] };
+    const ok = widget({ indexes: [{ columns: ['label'], unique: true, live: true, where: { kind: 'main' }, conflict: { code: 'main_widget_exists', message: 'One main widget' } }] }, { kind });
+    expect(() => resolveDefinition(ok)).to.not.throw();
+    rejects(() => resolveDefinition(widget({ indexes: [{ columns: ['colour'] }] })), "definition 'widget': index [colour] names unknown field 'colour'");
+    rejects(() => resolveDefinition(widget({ indexes: [{ columns: ['label'], live: true }] })), "definition 'widget': index [label]: live, where and conflict apply to unique indexes only");
+    rejects(() => resolveDefinition(widget({ appendOnly: true, indexes: [{ columns: ['label'], unique: true, live: true }] })), "definition 'widget': index [label] is unique among live records, but the resource is not archivable");
+    rejects(() => resolveDefinition(widget({ indexes: [{ columns: ['label'], unique: true, where: { shade: 'x' } }] })), "definition 'widget': index [label]: where names unknown field 'shade'");
+    rejects(() => resolveDefinition(widget({ indexes: [{ columns: ['label'], unique: true, where: { kind: 'other' } }] }, { kind })), "definition 'widget': index [label]: where value of 'kind' does not fit the field");
+    rejects(() => resolveDefinition(widget({ indexes: [{ columns: ['label'], unique: true, where: { note: 'x' } }] }, { note: { type: 'string' } })), "definition 'widget': index [label]: where field 'note' must be enum, boolean, integer");
+    rejects(() => resolveDefinition(widget({ indexes: [{ columns: ['label'], unique: true, conflict: { code: 'Bad Code', message: 'x' } }] })), "definition 'widget': index [label]: conflict needs a snake_case code and a message");
+  });
+
+  it('checks engine-filled times and archive versions', () => {
+    rejects(() => resolveDefinition(widget({}, { stamped: { type: 'date', readOnly: true, fill: 'now' } })), "definition 'widget': field 'stamped' is filled with the time, so it must be a datetime");
+    expect(() => resolveDefinition(widget({}, { stamped: { type: 'datetime', readOnly: true, fill: 'now' } }))).to.not.throw();
+    rejects(() => resolveDefinition(widget({ versioned: false, requireBaseVersionToArchive: true })), "definition 'widget': requireBaseVersionToArchive needs a versioned, archivable resource");
+  });
 });
 
 describe('registry cross-checks', () => {
@@ -183,6 +202,19 @@ describe('registry cross-checks', () => {
     rejects(() => new Registry([widget(), part({ path: 'widgets' })]), "definition 'part': path 'widgets' is already served");
     expect(() => new Registry([widget(), part({ path: 'widgets', internal: true })])).to.not.throw();
     expect(() => new Registry([widget(), part({ path: 'widgets', parent: { resource: 'widget', field: 'widget_id' } })]), 'nested under another parent').to.not.throw();
+  });
+
+  it('checks related filters: a child resource pointing back, a comparable field, a free parameter name', () => {
+    const rf = (o: Record<string, unknown> = {}) => ({ resource: 'part', foreignKey: 'widget_id', field: 'kind', ...o });
+    const kind: FieldDefinition = { type: 'enum', values: ['a', 'b'] };
+    expect(() => new Registry([widget({ relatedFilters: { part_kind: rf() } }), part({}, { kind })])).to.not.throw();
+    rejects(() => new Registry([widget({ relatedFilters: { 'Part-Kind': rf() } }), part({}, { kind })]), "definition 'widget': related filter 'Part-Kind' must be snake_case");
+    rejects(() => new Registry([widget({ relatedFilters: { label: rf() } }), part({}, { kind })]), "definition 'widget': related filter 'label' would shadow a field or query parameter");
+    rejects(() => new Registry([widget({ relatedFilters: { sort: rf() } }), part({}, { kind })]), "definition 'widget': related filter 'sort' would shadow a field or query parameter");
+    rejects(() => new Registry([widget({ relatedFilters: { part_kind: rf({ resource: 'gadget' }) } }), part({}, { kind })]), "definition 'widget': related filter 'part_kind' names unknown resource 'gadget'");
+    rejects(() => new Registry([widget({ relatedFilters: { part_kind: rf({ foreignKey: 'kind' }) } }), part({}, { kind })]), "definition 'widget': related filter 'part_kind': 'kind' of 'part' must be a ref to 'widget'");
+    rejects(() => new Registry([widget({ relatedFilters: { part_kind: rf({ field: 'data' }) } }), part({}, { kind, data: { type: 'json' } })]), "definition 'widget': related filter 'part_kind': 'data' must be a uuid, enum, integer, boolean or string field of 'part'");
+    rejects(() => new Registry([widget({ relatedFilters: { part_kind: rf() } }), part({ tenant: false }, { kind })]), "definition 'widget': related filter 'part_kind': 'part' must share the tenancy of 'widget'");
   });
 
   it('rejects a definition module without a defineEntity() default export', async () => {

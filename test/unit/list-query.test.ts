@@ -6,7 +6,8 @@ import { makeCodec } from '../../app/db/codec.js';
 import { DIALECTS } from '../../app/db/dialect.js';
 import { encodeCursor } from '../../app/operations/cursor.js';
 import { compileListQuery } from '../../app/operations/list-query.js';
-import { applyFilters, applyKeyset, applySearch, applySort } from '../../app/operations/query-builder.js';
+import { applyFilters, applyKeyset, applyRelated, applySearch, applySort } from '../../app/operations/query-builder.js';
+import { Registry } from '../../app/core/registry.js';
 import { compileValidators } from '../../app/schema/validators.js';
 
 const { knex } = knexPkg;
@@ -125,6 +126,52 @@ describe('list-query SQL', () => {
       });
       expect(text).to.match(/order by "size" desc( nulls last)?, "id" asc$/);
       expect(bindings).to.deep.equal([7, 7, '01900000-0000-7000-8000-000000000001']);
+    });
+  }
+});
+
+describe('list-query compiler: related filters', () => {
+  const label = resolveDefinition(defineEntity({
+    name: 'gizmo-label', path: 'labels', table: 'gizmo_labels', scope: 'gizmos', tenant: true,
+    parent: { resource: 'gizmo', field: 'gizmo_id' },
+    fields: { gizmo_id: { type: 'uuid', ref: 'gizmo', required: true }, kind_id: { type: 'uuid', ref: 'gizmo', required: true } },
+  }));
+  const labelled = resolveDefinition(defineEntity({
+    ...def, relatedFilters: { kind_id: { resource: 'gizmo-label', foreignKey: 'gizmo_id', field: 'kind_id', description: 'Gizmos with this label.' } },
+  }));
+  const registry = new Registry([labelled, label]);
+  const v = compileValidators(registry.get('gizmo'), registry);
+  const kind = '01900000-0000-7000-8000-0000000000aa';
+
+  it('keeps a related filter apart from the field filters, typed and checked by the related field', () => {
+    const q = compileListQuery(registry.get('gizmo'), v, { kind_id: kind, size: '3' });
+    expect(q.related).to.deep.equal([{ name: 'kind_id', value: kind }]);
+    expect(q.filters).to.deep.equal([{ field: 'size', op: 'eq', value: 3 }]);
+    expect(() => compileListQuery(registry.get('gizmo'), v, { kind_id: 'nope' })).to.throw(AppError).with.property('code', 'validation_error');
+    expect(() => compileListQuery(registry.get('gizmo'), v, { 'kind_id[in]': kind })).to.throw(AppError).with.property('code', 'validation_error');
+    // A definition without the filter knows no such parameter.
+    expect(() => compile({ kind_id: kind })).to.throw(AppError).with.property('code', 'validation_error');
+  });
+
+  const builders = {
+    sqlite: knex({ client: 'better-sqlite3', useNullAsDefault: true, connection: { filename: ':memory:' } }),
+    postgres: knex({ client: 'pg' }),
+  };
+  after(async () => {
+    await builders.sqlite.destroy();
+    await builders.postgres.destroy();
+  });
+
+  for (const name of ['sqlite', 'postgres'] as const) {
+    it(`${name}: compiles to an exists subquery on live related rows of the same organization and record`, () => {
+      const dialect = DIALECTS[name];
+      const builder = builders[name];
+      const q = compileListQuery(registry.get('gizmo'), v, { kind_id: kind });
+      const qb: any = builder('gizmos');
+      applyRelated(qb, registry.get('gizmo'), q.related, (r) => ({ def: registry.get(r), codec: makeCodec(registry.get(r), dialect) }));
+      const { sql: text, bindings } = qb.toSQL().toNative();
+      expect(text).to.match(/exists \(select 1 from "gizmo_labels" as "rel_0" where "rel_0"."org_id" = "gizmos"."org_id" and "rel_0"."gizmo_id" = "gizmos"."id" and "rel_0"."kind_id" = (\?|\$1) and "rel_0"."deleted_at" is null\)/);
+      expect(bindings).to.deep.equal([kind]);
     });
   }
 });
