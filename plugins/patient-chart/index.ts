@@ -1,6 +1,10 @@
 import { AppError } from '../../app/core/errors.js';
 import { definePlugin, type WriteState } from '../../app/core/plugin.js';
 import { versionConflict } from '../../app/operations/errors.js';
+import { importDefinition, importRowDefinition } from './bulk-import/definitions.js';
+import { runImportJob } from './bulk-import/job.js';
+import { bulkImportRoute } from './bulk-import/route.js';
+import { IMPORT_JOB } from './bulk-import/stage.js';
 
 // The patient chart of seed 001: the status lifecycle (catalog §3.8), the archive and restore
 // rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19).
@@ -54,6 +58,13 @@ async function refuseArchiveOfGuarantor(state: WriteState): Promise<void> {
 
 export default definePlugin({
   name: 'patient-chart',
+  // Bulk import (seed 001 §1.1 Src#42, §2.4, §3.11): POST /patients/bulk, large imports as a job.
+  definitions: [importDefinition, importRowDefinition],
+  routes: [bulkImportRoute],
+  jobs: {
+    // Readable with patients:read too: its report is about patients (rows, outcomes, ids).
+    [IMPORT_JOB]: { handler: runImportJob, attempts: 5, backoffMs: 1000, readScope: 'patients:read' },
+  },
   errors: {
     invalid_transition: { status: 422, description: 'The state change is not allowed from the current state.' },
     has_active_dependents: { status: 422, description: 'The patient is the guarantor of active patients; reassign them before archiving.' },
