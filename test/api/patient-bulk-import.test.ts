@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { AppError } from '../../app/core/errors.js';
+import { definePlugin } from '../../app/core/plugin.js';
 import { MISSING_ID, createPatient, expectError, setupApi, type Fixture } from '../support/api-fixtures.js';
 
 type Row = Record<string, any>;
@@ -236,5 +238,45 @@ describe('Patients: bulk import', () => {
     } finally {
       delete process.env.PATIENT_IMPORT_MAX_ROWS;
     }
+  });
+});
+
+describe('Patients: bulk import with a patient write hook', () => {
+  let f: Fixture;
+  // A hook sees one record at a time, so the import takes the one-record pipeline for each row,
+  // still in the batch's transaction: a row the hook refuses fails, the others are kept.
+  const refuseNamed = definePlugin({
+    name: 'refuse-named',
+    hooks: {
+      beforeChange: [{
+        resource: 'patient',
+        operations: ['create', 'update'],
+        hook: (state) => {
+          if (state.data.last_name === 'Refused') throw new AppError('unprocessable', 'Refused by a hook', [{ path: '/body/last_name', message: 'is refused' }]);
+        },
+      }],
+    },
+  });
+
+  before(async () => {
+    f = await setupApi({ plugins: [refuseNamed] });
+  });
+  after(async () => {
+    await f.s.close();
+  });
+
+  it('runs the hook for every row: refused rows fail, the others are created or updated', async () => {
+    const existing = await createPatient(f, { first_name: 'Old', last_name: 'Hooked', chart_number: 'H-1' });
+    const res = await f.s.api('POST', `${f.base}/patients/bulk`, {
+      key: f.key,
+      body: { meta: { on_conflict: 'update' }, rows: [{ first_name: 'A', last_name: 'Fine' }, { first_name: 'B', last_name: 'Refused' }, { first_name: 'New', last_name: 'Hooked', chart_number: 'H-1' }] },
+    });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.data).to.include({ created: 1, updated: 1, failed: 1 });
+    expect(res.body.data.results[1].errors).to.deep.equal([{ path: '/rows/1/last_name', message: 'is refused', code: 'unprocessable' }]);
+    const after = (await f.s.api('GET', `${f.base}/patients/${existing.id}`, { key: f.key })).body.data;
+    expect(after).to.include({ first_name: 'New', version: 2 });
+    const all = (await f.s.api('GET', `${f.base}/patients?last_name=Refused`, { key: f.key })).body.data;
+    expect(all).to.have.length(0);
   });
 });
