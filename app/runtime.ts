@@ -104,9 +104,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       logger,
       redisUrl: config.redisUrl,
       redisPrefix: `${redisPrefix}jobs:`,
+      leaseMs: config.jobLeaseMs,
       onJobsChanged: () => generations.bump(first.registry.get('job').table),
     });
-    for (const [type, job] of kernel.jobs) jobs.define(type, job.handler, { attempts: job.attempts, backoffMs: job.backoffMs });
+    // Plugin jobs run operations: their handlers get the runtime, which exists before any job starts.
+    let built: Runtime | undefined;
+    for (const [type, job] of kernel.jobs) jobs.define(type, (ctx) => job.handler({ ...ctx, rt: built! }), { attempts: job.attempts, backoffMs: job.backoffMs });
     const auditTable = first.registry.get('audit-event').table;
     const audit = new AuditWriter(db.knex, db.statements, auditTable, () => schemas.current.codec('audit-event'), config.auditFlushMs, logger, () => generations.bump(auditTable));
     const events = new EventBus({
@@ -124,11 +127,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     });
     // Jobs stop first (their handlers may still write), then events, then the buffered audit.
     closers.push(() => jobs.close(), () => schemas.close(), () => events.close(), () => audit.flush());
-    if (options.background !== false) {
-      await jobs.start();
-      events.start();
-      await schemas.startWatching(config.schemaPollMs);
-    }
     const runtime: Runtime & { syncSteps: SyncStep[] } = {
       config,
       logger,
@@ -156,6 +154,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         await db.close();
       },
     };
+    built = runtime;
+    if (options.background !== false) {
+      await jobs.start();
+      events.start();
+      await schemas.startWatching(config.schemaPollMs);
+    }
     return runtime;
   } catch (err) {
     for (const close of closers) await close().catch(() => {});

@@ -211,7 +211,7 @@ function toPrincipal(rt: Runtime, key: KeyRow): Principal {
     scopes: key.scopes,
     orgIds: key.org_ids,
     rateLimit: key.rate_limit,
-    ability: buildAbility(rt.schema.registry, { scopes: key.scopes, orgIds: key.org_ids }),
+    ability: buildAbility(rt.schema.registry, { scopes: key.scopes, orgIds: key.org_ids }, rt.kernel.jobReadScopes),
     fieldCache: new Map(),
   };
 }

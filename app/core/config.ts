@@ -27,6 +27,8 @@ export interface Config {
    * reservation cannot commit (completing checks it is still its own), so nothing is written twice.
    */
   idempotencyLeaseMs: number;
+  /** How long a running job may go unseen (no lease renewal) before it is taken to be dead and resumed. */
+  jobLeaseMs: number;
   bodyLimit: string;
   seedDemo: boolean;
   publicUrl?: string;
@@ -102,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventSweepMs: int(env, 'EVENT_SWEEP_MS', 5_000, 20, 600_000, problems),
     schemaPollMs: int(env, 'SCHEMA_POLL_MS', 250, 20, 60_000, problems),
     idempotencyLeaseMs: int(env, 'IDEMPOTENCY_LEASE_MS', 10_000, 100, 600_000, problems),
+    jobLeaseMs: int(env, 'JOB_LEASE_MS', 30_000, 100, 3_600_000, problems),
     bodyLimit: env.BODY_LIMIT || '1mb',
     seedDemo: bool(env, 'SEED_DEMO', true, problems),
     publicUrl: env.PUBLIC_URL || undefined,

@@ -3,7 +3,7 @@ import type { Model, QueryBuilderType } from 'objection';
 import type { Logger } from 'pino';
 // Type-only: plugins reach the runtime's services through the objects they are handed.
 import type { Runtime } from '../runtime.js';
-import type { JobHandler, JobTypeOptions } from '../jobs/types.js';
+import type { JobContext, JobTypeOptions } from '../jobs/types.js';
 import type { ErrorCodeInfo } from './errors.js';
 import type { OperationContext } from './context.js';
 import type { EntityDefinition, ResolvedDefinition } from './types.js';
@@ -211,9 +211,17 @@ export interface ListRule {
   }): ListRuleResult | Promise<ListRuleResult>;
 }
 
+/** A plugin job's handler: the job's context and the runtime, to run operations with. */
+export type PluginJobHandler = (ctx: JobContext & { rt: Runtime }) => Promise<unknown>;
+
 /** A background job type: its handler and retry policy (app/jobs/types.ts). */
 export interface JobDeclaration extends JobTypeOptions {
-  handler: JobHandler;
+  handler: PluginJobHandler;
+  /**
+   * A scope (`patients:read`) that also reads this type's jobs in its organization, besides
+   * `jobs:read`: for jobs whose report is data of that resource (an import's per-row outcome).
+   */
+  readScope?: string;
 }
 
 /** How the OpenAPI document describes a plugin route that belongs to a resource. */
@@ -246,7 +254,12 @@ export interface PluginRoute {
   authenticated?: boolean;
   /** Its place in the OpenAPI document (routes without one are described by the core itself, or not at all). */
   openapi?: PluginRouteDoc;
-  handler(req: { rt: Runtime; ctx: OperationContext | null; params: Record<string, string>; query: Row; body: Row; ip: string }): Promise<{ status?: number; body: unknown }>;
+  /**
+   * A body this route reads itself instead of the API's JSON body (limited by BODY_LIMIT): its
+   * own size limit, and text media types it accepts besides JSON (handed over as `text`).
+   */
+  body?: { limit: string; text?: readonly string[] };
+  handler(req: { rt: Runtime; ctx: OperationContext | null; params: Record<string, string>; query: Row; body: Row; text?: string; contentType?: string; ip: string }): Promise<{ status?: number; body: unknown; headers?: Record<string, string> }>;
 }
 
 /** A data-defined part of the schema: read from the database when each generation is built. */

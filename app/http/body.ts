@@ -20,6 +20,8 @@ export function jsonBody(rt: Runtime): Middleware {
   return async (ctx: Context, next: Next) => {
     // No body to read (every GET, most DELETEs): nothing to parse or check.
     if (ctx.request.length === undefined && !ctx.get('Transfer-Encoding')) return next();
+    // A route that reads its body itself (routeBody) does so with its own limit.
+    if (ctx.state.ownBody) return next();
     try {
       await parse(ctx, parsed);
     } catch (err) {
@@ -50,4 +52,41 @@ function bodyError(ctx: Context, err: unknown): unknown {
   // Aborted, or shorter or longer than its Content-Length.
   if (e.status !== undefined && e.status >= 400 && e.status < 500) return new AppError('bad_request', 'The request body could not be read');
   return err;
+}
+
+/**
+ * The body of a plugin route that declares its own (PluginRoute.body): JSON checked as above, or
+ * text of the media types it names (`text/csv`), each up to the route's own limit. The API's JSON
+ * parser skips such routes (ctx.state.ownBody, set by a marker route in front of it).
+ */
+export function routeBody(spec: { limit: string; text?: readonly string[] }): Middleware {
+  const text = [...(spec.text ?? [])];
+  const parse = bodyParser({
+    enableTypes: text.length ? ['json', 'text'] : ['json'],
+    jsonLimit: spec.limit,
+    textLimit: spec.limit,
+    strict: true,
+    extendTypes: text.length ? { text } : undefined,
+  });
+  const parsed = async () => {};
+  return async (ctx: Context, next: Next) => {
+    if (ctx.request.length === undefined && !ctx.get('Transfer-Encoding')) return next();
+    if (!ctx.request.is('json', ...text)) {
+      throw validationError([{ path: '/body', message: `must be JSON${text.length ? ` or ${text.join(', ')}` : ''} (Content-Type)` }]);
+    }
+    try {
+      await parse(ctx, parsed);
+    } catch (err) {
+      throw bodyError(ctx, err);
+    }
+    const body = (ctx.request as { body?: unknown }).body;
+    if (typeof body === 'string') {
+      ctx.state.text = body;
+      (ctx.request as { body?: unknown }).body = undefined;
+    } else {
+      const problems = inputProblems(body, '/body');
+      if (problems.length) throw validationError(problems);
+    }
+    await next();
+  };
 }

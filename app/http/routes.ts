@@ -16,6 +16,7 @@ import { parentParam, type Row } from '../operations/records.js';
 import { updateRecord } from '../operations/update.js';
 import type { Registry } from '../core/registry.js';
 import type { Runtime } from '../runtime.js';
+import { routeBody } from './body.js';
 import { idempotencyMiddleware, type IdempotencyReservation } from './idempotency.js';
 import { readQueryString } from './query-parser.js';
 import { limitAuthFailures, rateLimitMiddleware } from './rate-limit.js';
@@ -238,14 +239,34 @@ export function pluginRouter(rt: Runtime): Router {
     const authenticated = route.authenticated !== false;
     const path = `${route.tenant ? '/:org' : ''}${route.path}`;
     const pre: Middleware[] = authenticated ? (route.tenant ? [auth, limit, org] : [auth, limit]) : [];
+    if (route.body) pre.push(routeBody(route.body));
     router[route.method](path, ...pre, async (ctx: Context) => {
-      const body = ['post', 'patch', 'put'].includes(route.method) ? bodyObject(requestBody(ctx)) : {};
-      const run = () => route.handler({ rt, ctx: authenticated ? operationContext(ctx) : null, params: { ...ctx.params }, query: readQueryString(ctx.querystring), body, ip: ctx.ip });
+      const text = ctx.state.text as string | undefined;
+      const body = text === undefined && ['post', 'patch', 'put'].includes(route.method) ? bodyObject(route.body ? (ctx.request as { body?: Row }).body : requestBody(ctx)) : {};
+      const contentType = ctx.request.type || undefined;
+      const run = () => route.handler({ rt, ctx: authenticated ? operationContext(ctx) : null, params: { ...ctx.params }, query: readQueryString(ctx.querystring), body, text, contentType, ip: ctx.ip });
       // An unauthenticated route that answers 401 checks credentials itself (the token exchange):
       // its failures count toward the per-IP limit like the Authorization header's.
       const out = authenticated ? await run() : await limitAuthFailures(rt, ctx.ip, run);
       ctx.status = out.status ?? 200;
+      if (out.headers) ctx.set(out.headers);
       ctx.body = out.body;
+    });
+  }
+  return router;
+}
+
+/**
+ * Marks the requests of plugin routes that read their own body, so that the API's JSON parser,
+ * which runs before any route, leaves it to them.
+ */
+export function ownBodyMarkers(rt: Runtime): Router {
+  const router = new Router();
+  for (const route of rt.kernel.routes) {
+    if (!route.body) continue;
+    router[route.method](`${route.tenant ? '/:org' : ''}${route.path}`, async (ctx: Context, next: Next) => {
+      ctx.state.ownBody = true;
+      await next();
     });
   }
   return router;

@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime.js';
 import { jsonBody } from './body.js';
 import { clientErrorListener, connectListener, errorMiddleware } from './errors.js';
 import { createMetrics } from './metrics.js';
-import { pluginRouter, resourceRouter } from './routes.js';
+import { ownBodyMarkers, pluginRouter, resourceRouter } from './routes.js';
 import { securityHeaders } from './security-headers.js';
 import { systemRouter } from './system-routes.js';
 
@@ -65,6 +65,7 @@ export function createHttpApp(rt: Runtime): HttpServer {
 
   const api = new Router({ prefix: '/api/v1' });
   // The JSON body parser belongs to the API alone (a later admin panel parses its own bodies).
+  api.use(ownBodyMarkers(rt).routes());
   api.use(jsonBody(rt));
   // Plugin routes first: their fixed segments (`/auth/token`) are never read as an organization.
   api.use(pluginRouter(rt).routes());

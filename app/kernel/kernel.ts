@@ -36,6 +36,8 @@ export class Kernel {
   readonly definitions: EntityDefinition[] = [];
   readonly routes: (PluginRoute & { plugin: string })[] = [];
   readonly jobs = new Map<string, JobDeclaration & { plugin: string }>();
+  /** Job types readable with a scope of their own besides `jobs:read` (JobDeclaration.readScope). */
+  readonly jobReadScopes = new Map<string, string>();
   readonly schemaSources: (SchemaSource & { plugin: string })[] = [];
   readonly reservedNames = new Set<string>();
   private readonly hooks: Record<HookName, HookRegistration[]> = { beforeValidate: [], beforeChange: [], afterChange: [], afterCommit: [] };
@@ -83,6 +85,7 @@ export class Kernel {
     for (const [type, job] of Object.entries(plugin.jobs ?? {})) {
       if (this.jobs.has(type)) throw new Error(`${owner}: job type '${type}' is already declared by plugin '${this.jobs.get(type)!.plugin}'`);
       this.jobs.set(type, { ...job, plugin: plugin.name });
+      if (job.readScope) this.jobReadScopes.set(type, job.readScope);
     }
     for (const name of plugin.reservedNames ?? []) this.reservedNames.add(name);
     if (plugin.schema) this.schemaSources.push({ ...plugin.schema, plugin: plugin.name });

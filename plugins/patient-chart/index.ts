@@ -1,6 +1,10 @@
 import { AppError, validationError } from '../../app/core/errors.js';
 import { definePlugin, type WriteState } from '../../app/core/plugin.js';
 import { versionConflict } from '../../app/operations/errors.js';
+import { importDefinition, importRowDefinition } from './bulk-import/definitions.js';
+import { runImportJob } from './bulk-import/job.js';
+import { bulkImportRoute } from './bulk-import/route.js';
+import { IMPORT_JOB } from './bulk-import/stage.js';
 import { countsByLocation } from './counts.js';
 import { checkChoices, deriveKey, limitFieldCount, protectStoredValues } from './custom-fields/definition-rules.js';
 import { fieldValueRoutes } from './custom-fields/routes.js';
@@ -8,9 +12,9 @@ import { customFieldSchema } from './custom-fields/schema-source.js';
 import { checkDuplicates } from './duplicates.js';
 import { familyActions, familyErrors, familyHooks, familyLists } from './family-alerts.js';
 import { interactionHooks } from './interactions.js';
+import { referralAttributionErrors, requireOneSource } from './referral-attributions.js';
 import { searchPatients } from './search.js';
 import { decimalBoundsProblems } from './vital-signs.js';
-import { referralAttributionErrors, requireOneSource } from './referral-attributions.js';
 
 // The patient chart of seed 001: the status lifecycle (catalog §3.8), the archive and restore
 // rules that go with it (§3.5, §3.12), and the chart's own rules (§3.19). The rest lives in its
@@ -95,6 +99,13 @@ async function refuseArchiveOfGuarantor(state: WriteState): Promise<void> {
 
 export default definePlugin({
   name: 'patient-chart',
+  // Bulk import (seed 001 §1.1 Src#42, §2.4, §3.11): POST /patients/bulk, large imports as a job.
+  definitions: [importDefinition, importRowDefinition],
+  routes: [bulkImportRoute, ...fieldValueRoutes],
+  jobs: {
+    // Readable with patients:read too: its report is about patients (rows, outcomes, ids).
+    [IMPORT_JOB]: { handler: runImportJob, attempts: 5, backoffMs: 1000, readScope: 'patients:read' },
+  },
   errors: {
     invalid_transition: { status: 422, description: 'The state change is not allowed from the current state.' },
     has_active_dependents: { status: 422, description: 'The patient is the guarantor of active patients; reassign them before archiving.' },
@@ -106,7 +117,6 @@ export default definePlugin({
   },
   lists: familyLists,
   schema: customFieldSchema,
-  routes: fieldValueRoutes,
   actions: [
     searchPatients,
     countsByLocation,
