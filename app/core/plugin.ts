@@ -110,6 +110,8 @@ export interface FindSpec {
   fields?: readonly string[];
   /** Also count every matching row (`total`). */
   count?: boolean;
+  /** Relations to embed, as `?include=` does (one query per relation, whatever the number of rows). */
+  include?: readonly string[];
 }
 
 export interface FoundRows {

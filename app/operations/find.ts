@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import { assertCan, canReadField } from '../auth/ability.js';
 import type { FindSpec, FoundRows } from '../core/plugin.js';
+import { parseInclude } from './list-query.js';
 import { applySearch, applySort } from './query-builder.js';
-import { addComputed, baseQuery, presenterOf, presentedNames, type Row, type Scope } from './records.js';
+import { addComputed, baseQuery, embedRelations, presenterOf, presentedNames, type Row, type Scope } from './records.js';
 
 // The list-like reads of plugin actions (typeahead, duplicate checks, counts): the same scope
 // terms as every list (organization, the caller's row conditions, archived records left out), the
@@ -40,6 +41,7 @@ export async function findRecords(s: Scope, resource: string, spec: FindSpec, tr
   const codec = s.gen.codec(def.name);
   const rows = ((await qb.limit(spec.limit)) as Row[]).map((r) => codec.fromDb(r));
   addComputed(def, rows);
+  if (spec.include?.length) await embedRelations({ ...s, ctx: trx ? { ...ctx, transaction: trx as Knex.Transaction } : ctx }, def, rows, parseInclude(def, spec.include.join(',')));
   if (def.auditReads && rows.length) s.rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id), ...(via ? { via } : {}) });
   const shape = presenterOf(presentedNames(def, ctx, spec.fields ? [...spec.fields] : undefined));
   return { rows: rows.map(shape), ...(total !== undefined ? { total } : {}) };

@@ -12,6 +12,7 @@ import { customFieldSchema } from './custom-fields/schema-source.js';
 import { checkDuplicates } from './duplicates.js';
 import { familyActions, familyErrors, familyHooks, familyLists } from './family-alerts.js';
 import { interactionHooks } from './interactions.js';
+import { medicalSummary } from './medical-summary.js';
 import { referralAttributionErrors, requireOneSource } from './referral-attributions.js';
 import { searchPatients } from './search.js';
 import { decimalBoundsProblems } from './vital-signs.js';
@@ -121,6 +122,7 @@ export default definePlugin({
     searchPatients,
     countsByLocation,
     checkDuplicates,
+    medicalSummary,
     {
       resource: 'patient',
       name: 'transition-status',

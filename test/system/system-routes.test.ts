@@ -84,7 +84,7 @@ describe('system routes', () => {
       expect(res.headers.get('cache-control')).to.equal('private, no-store');
       const chart = ['allergies', 'diseases', 'medications', 'communication-logs', 'relationships', 'alerts'].flatMap((c) => [`/api/v1/{org}/patients/{patient_id}/${c}`, `/api/v1/{org}/patients/{patient_id}/${c}/{id}`]);
       // The read actions (GET …/dependents, …/guardians, …/family, and the patient reads) come with patients:read; the write actions do not.
-      const reads = [...['dependents', 'guardians', 'family'].map((r) => `/api/v1/{org}/patients/{id}/${r}`), ...['search', 'counts/by-location', 'check-duplicates'].map((a) => `/api/v1/{org}/patients/${a}`)];
+      const reads = [...['dependents', 'guardians', 'family', 'medical-summary'].map((r) => `/api/v1/{org}/patients/{id}/${r}`), ...['search', 'counts/by-location', 'check-duplicates'].map((a) => `/api/v1/{org}/patients/${a}`)];
       const fieldValues = ['/api/v1/{org}/patients/{patient_id}/field-values', '/api/v1/{org}/patients/{patient_id}/field-values/form'];
       chart.push('/api/v1/{org}/patients/{patient_id}/vital-signs', '/api/v1/{org}/patients/{patient_id}/vital-signs/{id}');
       chart.push(...['tags', 'referral-attributions'].flatMap((c) => [`/api/v1/{org}/patients/{patient_id}/${c}`, `/api/v1/{org}/patients/{patient_id}/${c}/{id}`]));
