@@ -242,6 +242,10 @@ export interface PluginRouteDoc {
   response: Record<string, unknown>;
   /** Its success status (200 unless given). */
   status?: number;
+  /** Other successful answers it may give, by status (a 202 with a job). */
+  otherResponses?: Record<number, { description: string; schema: Record<string, unknown> }>;
+  /** Media types of the body besides JSON, each with its schema (`text/csv`). */
+  bodyTypes?: Record<string, Record<string, unknown>>;
   /** Error codes it may answer besides the generic ones. */
   errors?: readonly string[];
 }

@@ -66,9 +66,14 @@ export function routePaths(registry: Registry, routes: readonly OpenApiRoute[], 
         return param;
       });
     }
-    if (doc.body) operation.requestBody = { required: true, content: jsonContent(doc.body) };
+    if (doc.body) {
+      const content: Obj = jsonContent(doc.body);
+      for (const [type, schema] of Object.entries(doc.bodyTypes ?? {})) content[type] = { schema };
+      operation.requestBody = { required: true, content };
+    }
     operation.responses = {
       [doc.status ?? 200]: { description: doc.summary, content: jsonContent(doc.response) },
+      ...Object.fromEntries(Object.entries(doc.otherResponses ?? {}).map(([status, r]) => [status, { description: r.description, content: jsonContent(r.schema) }])),
       ...errorRefsWithCodes(method === 'get' ? STATUSES.get : STATUSES.write, codes),
     };
     item[method] = operation;

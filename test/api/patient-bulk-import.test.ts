@@ -150,10 +150,51 @@ describe('Patients: bulk import', () => {
     expectError(await bulk({ rows: [] }, f.key, '?mode=apply'), 400, 'validation_error');
   });
 
-  it('treats field_values as an unknown field until custom field values can be imported', async () => {
-    const res = await bulk({ rows: [{ first_name: 'Cus', last_name: 'Tom', field_values: { shoe: 42 } }] });
-    expect(res.body.data.results[0]).to.deep.include({ status: 'failed' });
-    expect(res.body.data.results[0].errors[0]).to.include({ path: '/rows/0/field_values', code: 'validation_error' });
+  it('imports custom field values with each row, checked like PUT …/field-values, and updates them with on_conflict update', async () => {
+    const tier = await f.s.api('POST', `${f.base}/patient-field-definitions`, { key: f.key, body: { name: 'Import tier', key: 'import_tier', field_type: 'select', dropdown_options: ['gold', 'silver'] } });
+    expect(tier.status).to.equal(201);
+    await f.s.api('POST', `${f.base}/patient-field-definitions`, { key: f.key, body: { name: 'Import visits', key: 'import_visits', field_type: 'integer' } });
+    const [good, other] = [chart(), chart()];
+    const res = await bulk({ rows: [
+      { first_name: 'Cus', last_name: 'Tom', chart_number: good, field_values: { import_tier: 'gold', import_visits: 3 } },
+      { first_name: 'Bad', last_name: 'Value', chart_number: chart(), field_values: { import_tier: 'bronze' } },
+      { first_name: 'No', last_name: 'Field', chart_number: chart(), field_values: { shoe: 42 } },
+      { first_name: 'Not', last_name: 'Object', chart_number: chart(), field_values: ['gold'] },
+      { first_name: 'Plain', last_name: 'Row', chart_number: other },
+    ] });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.data).to.include({ created: 2, failed: 3 });
+    expect(res.body.data.results[1].errors[0]).to.include({ path: '/rows/1/field_values/import_tier', code: 'validation_error' });
+    expect(res.body.data.results[2].errors[0]).to.include({ path: '/rows/2/field_values/shoe' });
+    expect(res.body.data.results[3].errors[0]).to.include({ path: '/rows/3/field_values' });
+    const [patient] = await byChart(good);
+    const values = async (id: string) => Object.fromEntries((await f.s.api('GET', `${f.base}/patients/${id}/field-values`, { key: f.key })).body.data.map((v: Row) => [v.key, v.value]));
+    expect(await values(patient.id)).to.deep.equal({ import_tier: 'gold', import_visits: 3 });
+    expect((await byChart(other))[0]).to.be.an('object');
+    // The patient list filters on them at once (the import committed the values table too).
+    expect((await f.s.api('GET', `${f.base}/patients?field.import_tier=gold`, { key: f.key })).body.data.map((p: Row) => p.id)).to.deep.equal([patient.id]);
+
+    const again = await bulk({ meta: { on_conflict: 'update' }, rows: [{ first_name: 'Cus', last_name: 'Tom', chart_number: good, field_values: { import_tier: 'silver', import_visits: null } }] });
+    expect(again.body.data).to.include({ updated: 1 });
+    expect(await values(patient.id)).to.deep.equal({ import_tier: 'silver' });
+    expect((await f.s.api('GET', `${f.base}/patients?field.import_tier=gold`, { key: f.key })).body.data).to.deep.equal([]);
+    const validate = await bulk({ meta: { mode: 'validate' }, rows: [{ first_name: 'Val', last_name: 'Id', chart_number: chart(), field_values: { import_visits: 'many' } }] });
+    expect(validate.body.data.results[0].errors[0]).to.include({ path: '/rows/0/field_values/import_visits' });
+  });
+
+  it('reads custom field columns (field.<key>) in CSV, a multi_select as options separated by ;', async () => {
+    await f.s.api('POST', `${f.base}/patient-field-definitions`, { key: f.key, body: { name: 'CSV langs', key: 'csv_langs', field_type: 'multi_select', dropdown_options: ['en', 'fr', 'es'] } });
+    const c = chart();
+    const res = await csv(`first_name,last_name,chart_number,field.import_visits,field.csv_langs\nCsv,Custom,${c},7,fr; en\nCsv,Bad,${chart()},x,\n`);
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.data).to.include({ created: 1, failed: 1 });
+    expect(res.body.data.results[1].errors[0].path).to.equal('/rows/1/field_values/import_visits');
+    const [p] = await byChart(c);
+    const values = (await f.s.api('GET', `${f.base}/patients/${p.id}/field-values`, { key: f.key })).body.data;
+    expect(Object.fromEntries(values.map((v: Row) => [v.key, v.value]))).to.deep.equal({ import_visits: 7, csv_langs: ['en', 'fr'] });
+    const unknown = await csv('first_name,last_name,field.nope\nA,B,1\n');
+    expectError(unknown, 400, 'validation_error');
+    expect(unknown.body.details[0].path).to.equal('/body/header/2');
   });
 
   it('needs patients:write (and patients:sensitive per row for sensitive fields)', async () => {

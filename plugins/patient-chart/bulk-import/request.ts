@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import type { CustomField } from '../../../app/custom-fields/types.js';
 import { AppError, validationError, type ErrorDetail } from '../../../app/core/errors.js';
 import type { ResolvedDefinition } from '../../../app/core/types.js';
 import type { ImportMode, OnConflict } from '../../../app/operations/bulk-import.js';
@@ -14,12 +15,12 @@ export interface ImportOptions {
   match_on: 'chart_number';
 }
 
-const OPTIONS: Record<keyof ImportOptions, readonly string[]> = {
+export const OPTIONS: Record<keyof ImportOptions, readonly string[]> = {
   mode: ['validate', 'apply'],
   on_conflict: ['skip', 'update', 'fail'],
   match_on: ['chart_number'],
 };
-const DEFAULTS: ImportOptions = { mode: 'apply', on_conflict: 'fail', match_on: 'chart_number' };
+export const DEFAULTS: ImportOptions = { mode: 'apply', on_conflict: 'fail', match_on: 'chart_number' };
 
 function readOptions(given: Record<string, unknown>, root: string): ImportOptions {
   const problems: ErrorDetail[] = [];
@@ -65,7 +66,23 @@ function cell(def: ResolvedDefinition, name: string, text: string): unknown {
   return text;
 }
 
-export function fromCsv(def: ResolvedDefinition, text: string, query: Record<string, unknown>): { options: ImportOptions; rows: unknown[] } {
+/** A custom field's cell: numbers and booleans as written in text, a multi_select's options separated by `;`. */
+function customCell(field: CustomField, text: string): unknown {
+  const t = text.trim();
+  if ((field.type === 'integer' || field.type === 'number') && /^-?\d+(\.\d+)?$/.test(t)) return Number(t);
+  if (field.type === 'boolean') {
+    if (['true', '1', 'yes'].includes(t.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(t.toLowerCase())) return false;
+  }
+  if (field.type === 'multi_select') return t.split(';').map((o) => o.trim()).filter(Boolean);
+  return text;
+}
+
+/**
+ * CSV rows: a header of patient field names, and `field.<key>` for the organization's custom
+ * fields (gathered into the row's `field_values`).
+ */
+export function fromCsv(def: ResolvedDefinition, text: string, query: Record<string, unknown>, customFields: readonly CustomField[] = []): { options: ImportOptions; rows: unknown[] } {
   const options = readOptions(query, '/query');
   let records: string[][];
   try {
@@ -79,8 +96,9 @@ export function fromCsv(def: ResolvedDefinition, text: string, query: Record<str
   if (!header) throw validationError([{ path: '/body', message: 'needs a header row of patient field names' }]);
   const writable = new Set(def.writableFields);
   const problems: ErrorDetail[] = [];
+  const custom = new Map(customFields.map((f) => [`field.${f.key}`, f]));
   header.forEach((name, i) => {
-    if (!writable.has(name)) problems.push({ path: `/body/header/${i}`, message: `'${name.slice(0, 100)}' is not a patient field that can be imported` });
+    if (!writable.has(name) && !custom.has(name)) problems.push({ path: `/body/header/${i}`, message: `'${name.slice(0, 100)}' is not a patient field or custom field (field.<key>) that can be imported` });
     else if (header.indexOf(name) !== i) problems.push({ path: `/body/header/${i}`, message: `'${name}' appears twice` });
   });
   if (problems.length) throw validationError(problems, 'The CSV header is not valid');
@@ -88,7 +106,10 @@ export function fromCsv(def: ResolvedDefinition, text: string, query: Record<str
   const rows = data.map((record) => {
     const row: Record<string, unknown> = {};
     header.forEach((name, i) => {
-      if (record[i] !== '') row[name] = cell(def, name, record[i]);
+      if (record[i] === '') return;
+      const field = custom.get(name);
+      if (field) ((row.field_values ??= {}) as Record<string, unknown>)[field.key] = customCell(field, record[i]);
+      else row[name] = cell(def, name, record[i]);
     });
     return row;
   });

@@ -1,9 +1,10 @@
 import { assertCan } from '../../../app/auth/ability.js';
 import { AppError } from '../../../app/core/errors.js';
 import type { PluginRoute } from '../../../app/core/plugin.js';
+import { customFieldsOf } from '../../../app/custom-fields/types.js';
 import { bulkImportRecords } from '../../../app/operations/bulk-import.js';
 import { importExtensions } from './extensions.js';
-import { fromCsv, fromJson } from './request.js';
+import { DEFAULTS, OPTIONS, fromCsv, fromJson } from './request.js';
 import { bodyLimit, syncLimit } from './settings.js';
 import { stageImport } from './stage.js';
 
@@ -17,10 +18,66 @@ export const bulkImportRoute: PluginRoute = {
   path: '/patients/bulk',
   tenant: true,
   body: { limit: bodyLimit, text: ['text/csv'] },
+  openapi: {
+    resource: 'patient',
+    access: 'write',
+    summary: 'Import patients in bulk (JSON or CSV)',
+    description:
+      'Each row is checked like a single create (schema, sensitive fields, `status` only active or prospective, references, chart numbers unique in the ' +
+      'organization and in the import) and may carry `field_values` (custom field values by key, checked like PUT …/field-values). A taken chart number ' +
+      'fails the row, skips it or updates that patient like a PATCH, as `on_conflict` says; `validate` writes nothing. Up to 1,000 rows are answered at once ' +
+      '(200, every row\'s outcome, good rows committed together); a larger import (up to 1,000,000 rows) is staged and answered 202 with its job ' +
+      '(`Location: …/jobs/{id}`), which applies it in chunks and survives a worker restart without losing or repeating a row. ' +
+      'CSV: `Content-Type: text/csv`, a header row of patient field names and `field.<key>` custom field columns (a multi_select\'s options separated by `;`), ' +
+      'the options as query parameters.',
+    query: Object.fromEntries(Object.entries(OPTIONS).map(([name, values]) => [name, { type: 'string', enum: [...values], default: DEFAULTS[name as keyof typeof DEFAULTS], description: `CSV only (JSON gives it in meta). Default ${DEFAULTS[name as keyof typeof DEFAULTS]}.` }])),
+    body: {
+      type: 'object',
+      required: ['rows'],
+      additionalProperties: false,
+      properties: {
+        meta: {
+          type: 'object',
+          additionalProperties: false,
+          properties: Object.fromEntries(Object.entries(OPTIONS).map(([name, values]) => [name, { type: 'string', enum: [...values], default: DEFAULTS[name as keyof typeof DEFAULTS] }])),
+        },
+        rows: { type: 'array', minItems: 1, items: { type: 'object', description: 'A patient as POST /patients takes it, plus optional `field_values` (by custom field key).' } },
+      },
+    },
+    bodyTypes: { 'text/csv': { type: 'string', description: 'A header row of field names, then one patient per record.' } },
+    response: {
+      type: 'object',
+      required: ['data'],
+      properties: {
+        data: {
+          type: 'object',
+          required: ['total', 'created', 'updated', 'skipped', 'failed', 'validated', 'results'],
+          properties: {
+            total: { type: 'integer' }, created: { type: 'integer' }, updated: { type: 'integer' }, skipped: { type: 'integer' }, failed: { type: 'integer' }, validated: { type: 'integer' },
+            results: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['row', 'status'],
+                properties: {
+                  row: { type: 'integer', description: '0-based index in rows (CSV: the record after the header).' },
+                  status: { type: 'string', enum: ['created', 'updated', 'skipped', 'failed', 'valid'] },
+                  id: { type: 'string', format: 'uuid' },
+                  errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' }, code: { type: 'string' } } } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    otherResponses: { 202: { description: 'A large import, staged: its job (follow Location).', schema: { type: 'object', required: ['data'], properties: { data: { type: 'object', description: 'The job: id, type, status, progress.' } } } } },
+    errors: ['duplicate'],
+  },
   async handler({ rt, ctx, body, text, query }) {
     const context = ctx!;
     const def = (context.schema ?? rt.schema).registry.get('patient');
-    const { options, rows } = text !== undefined ? fromCsv(def, text, query) : fromJson(body, query);
+    const { options, rows } = text !== undefined ? fromCsv(def, text, query, customFieldsOf(def, context.org?.id)) : fromJson(body, query);
     // The caller's permission is checked before anything is staged; each row's, as it is applied.
     assertCan(context.ability, 'create', def, context.org?.id);
     if (options.on_conflict === 'update') assertCan(context.ability, 'update', def, context.org?.id);

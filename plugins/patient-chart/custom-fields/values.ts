@@ -84,22 +84,21 @@ const upsertShape = compileBodyCheck({
   },
 });
 
-interface Entry {
+export interface Entry {
   field: CustomField;
   value: unknown;
   path: string;
 }
 
-/** Resolves the entries to live fields and checks each value against its field's type. */
-function entriesOf(body: Row, fields: readonly CustomField[]): Entry[] {
-  upsertShape(body);
+/**
+ * Resolves the entries to live fields and checks each value against its field's type, with
+ * problem paths under `root` (`/body` for a request, `` for an import row).
+ */
+export function checkEntries(body: Row, fields: readonly CustomField[], root: string): { entries: Entry[]; problems: ErrorDetail[] } {
   const problems: ErrorDetail[] = [];
-  if ((body.fields === undefined) === (body.values === undefined)) {
-    throw validationError([{ path: '/body', message: 'give either fields (a list of {key or field_definition_id, value}) or values (an object by key)' }]);
-  }
   const raw: { ref: { key?: string; id?: string }; value: unknown; path: string }[] = body.fields
-    ? (body.fields as Row[]).map((f, i) => ({ ref: { key: f.key as string | undefined, id: f.field_definition_id as string | undefined }, value: f.value, path: `/body/fields/${i}` }))
-    : Object.entries(body.values as Row).map(([key, value]) => ({ ref: { key }, value, path: `/body/values/${key}` }));
+    ? (body.fields as Row[]).map((f, i) => ({ ref: { key: f.key as string | undefined, id: f.field_definition_id as string | undefined }, value: f.value, path: `${root}/fields/${i}` }))
+    : Object.entries(body.values as Row).map(([key, value]) => ({ ref: { key }, value, path: `${root}/${root === '/body' ? 'values' : 'field_values'}/${key}` }));
   const entries: Entry[] = [];
   const seen = new Set<string>();
   for (const { ref, value, path } of raw) {
@@ -119,17 +118,23 @@ function entriesOf(body: Row, fields: readonly CustomField[]): Entry[] {
     seen.add(field.id);
     entries.push({ field, value, path: body.fields ? `${path}/value` : path });
   }
-  if (problems.length) throw validationError(problems);
   for (const e of entries) {
-    const check = valueCheck(e.field);
     try {
-      check({ value: e.value });
+      valueCheck(e.field)({ value: e.value });
     } catch (err) {
-      const details = ((err as { details?: ErrorDetail[] }).details ?? []).map((d) => ({ ...d, path: d.path.replace(/^\/body\/value/, e.path) }));
-      problems.push(...details);
+      problems.push(...((err as { details?: ErrorDetail[] }).details ?? []).map((d) => ({ ...d, path: d.path.replace(/^\/body\/value/, e.path) })));
     }
     if (e.value === null && e.field.required) problems.push({ path: e.path, message: `'${e.field.key}' is required and cannot be cleared` });
   }
+  return { entries: problems.length ? [] : entries, problems };
+}
+
+function entriesOf(body: Row, fields: readonly CustomField[]): Entry[] {
+  upsertShape(body);
+  if ((body.fields === undefined) === (body.values === undefined)) {
+    throw validationError([{ path: '/body', message: 'give either fields (a list of {key or field_definition_id, value}) or values (an object by key)' }]);
+  }
+  const { entries, problems } = checkEntries(body, fields, '/body');
   if (problems.length) throw validationError(problems);
   return entries;
 }
@@ -160,16 +165,24 @@ export async function upsertFieldValues(rt: Runtime, callerCtx: OperationContext
       const missing = fields.filter((f) => f.required && !(given.has(f.id) ? given.get(f.id) !== null : existing.get(f.id)?.is_set === true));
       if (missing.length) throw validationError(missing.map((f) => ({ path: `/body/${body.fields ? 'fields' : 'values'}`, message: `'${f.key}' is required`, key: f.key })));
     }
-    const written: Row[] = [];
-    for (const { field, value } of entries) {
-      const columns = valueColumns(field, value);
-      const row = existing.get(field.id);
-      if (row) {
-        written.push(presentValue(field, await updateRecord(rt, { resource: VALUES, ctx: inTrx, parentId: patientId, id: row.id as string, body: columns })));
-      } else if (columns.is_set) {
-        written.push(presentValue(field, await createRecord(rt, { resource: VALUES, ctx: inTrx, parentId: patientId, body: { field_definition_id: field.id, ...columns } })));
-      }
-    }
-    return written;
+    return writeFieldValues(rt, inTrx, patientId, entries, existing);
   });
+}
+
+/**
+ * Writes checked entries for one patient inside the caller's transaction (`ctx.transaction`):
+ * an update of the stored row, or a create when the field has none and the value is set.
+ */
+export async function writeFieldValues(rt: Runtime, ctx: OperationContext, patientId: string, entries: readonly Entry[], existing: ReadonlyMap<string, Row>): Promise<Row[]> {
+  const written: Row[] = [];
+  for (const { field, value } of entries) {
+    const columns = valueColumns(field, value);
+    const row = existing.get(field.id);
+    if (row) {
+      written.push(presentValue(field, await updateRecord(rt, { resource: VALUES, ctx, parentId: patientId, id: row.id as string, body: columns })));
+    } else if (columns.is_set) {
+      written.push(presentValue(field, await createRecord(rt, { resource: VALUES, ctx, parentId: patientId, body: { field_definition_id: field.id, ...columns } })));
+    }
+  }
+  return written;
 }
