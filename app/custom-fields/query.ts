@@ -67,8 +67,9 @@ export function extractCustomQuery(
   raw: Record<string, unknown>,
   checker: () => (params: Record<string, unknown>) => Record<string, unknown>,
 ): { rest: Record<string, unknown>; filters: CustomFilter[]; sort?: CustomSort } {
-  const rest: Record<string, unknown> = {};
-  const params: Record<string, unknown> = {};
+  // No prototype: a `__proto__` parameter stays a parameter (and an unknown one).
+  const rest: Record<string, unknown> = Object.create(null);
+  const params: Record<string, unknown> = Object.create(null);
   for (const [key, value] of Object.entries(raw)) (key.startsWith('field.') ? params : rest)[key] = value;
   const fields = customFieldsOf(def, orgId);
   const problems: ErrorDetail[] = [];
