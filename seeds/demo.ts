@@ -11,9 +11,11 @@ import { getRecord } from '../app/operations/get.js';
 import { updateRecord } from '../app/operations/update.js';
 import type { Row } from '../app/operations/records.js';
 import type { Runtime } from '../app/runtime.js';
+import { upsertFieldValues } from '../plugins/patient-chart/custom-fields/values.js';
 import { ALLERGY_DEFINITIONS, DISEASE_DEFINITIONS, MEDICATION_DEFINITIONS, PATIENT_ALERT_DEFINITIONS, PATIENT_TAG_DEFINITIONS } from './catalogs.js';
 import { chartBodies } from './chart.js';
 import { communicationLogBodies } from './communication-logs.js';
+import { CUSTOM_FIELD_DEFINITIONS, customFieldValues } from './custom-fields.js';
 import { relationshipsAlertsPlan } from './relationships-alerts.js';
 import { vitalSignBodies } from './vital-signs.js';
 import { REFERRAL_PARTNERS, REFERRAL_SOURCES, referralAndTagBodies } from './referrals-tags.js';
@@ -35,6 +37,7 @@ const CHART_SEED = 2027;
 const COMMUNICATION_LOG_SEED = 2028;
 const RELATIONSHIPS_ALERTS_SEED = 2029;
 const VITAL_SIGNS_SEED = 2031;
+const CUSTOM_FIELDS_SEED = 2035;
 const REFERRALS_TAGS_SEED = 2033;
 const ACTOR = 'demo-seed';
 
@@ -221,6 +224,13 @@ export async function seedDemo(rt: Runtime): Promise<{ created: boolean; counts:
   counts.patient_vital_signs = 0;
   for (const { patientId, readings } of vitalSignBodies(patientIds, providerIds.slice(0, 7), VITAL_SIGNS_SEED)) {
     if (readings.length) counts.patient_vital_signs += (await bulk(rt, 'patient-vital-sign', ctx, readings, patientId)).length;
+  }
+  // Custom fields: the definitions make a new schema generation at once, then the values go in
+  // through the same operation as PUT …/field-values.
+  counts.patient_field_definitions = (await bulk(rt, 'patient-field-definition', ctx, CUSTOM_FIELD_DEFINITIONS)).length;
+  counts.patient_field_values = 0;
+  for (const { patientId, values } of customFieldValues(patientIds, CUSTOM_FIELDS_SEED)) {
+    if (Object.keys(values).length) counts.patient_field_values += (await upsertFieldValues(rt, ctx, patientId, { values })).length;
   }
   counts.patient_referral_attributions = 0;
   counts.patient_tags = 0;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { chartBodies } from '../../seeds/chart.js';
 import { communicationLogBodies } from '../../seeds/communication-logs.js';
+import { CUSTOM_FIELD_DEFINITIONS, customFieldValues } from '../../seeds/custom-fields.js';
 import { vitalSignBodies } from '../../seeds/vital-signs.js';
 import { referralAndTagBodies } from '../../seeds/referrals-tags.js';
 import { DEMO_ORG, seedDemo } from '../../seeds/demo.js';
@@ -143,6 +144,22 @@ describe('Demo seed: catalogs and charts', function () {
     const ids = { referralSourceIds: ['s1', 's2'], referralPartnerIds: ['r1'], providerIds: ['p1'], tagDefinitionIds: ['t1', 't2', 't3'] };
     const patients = Array.from({ length: 50 }, (_, i) => `patient-${i}`);
     expect(referralAndTagBodies(patients, ids, 7)).to.deep.equal(referralAndTagBodies(patients, ids, 7));
+  });
+
+  it('gives the demo practice custom patient fields of every kind, with values, filterable on the patient list', async () => {
+    expect(first.counts.patient_field_definitions).to.equal(CUSTOM_FIELD_DEFINITIONS.length);
+    expect(first.counts.patient_field_values).to.be.greaterThan(500);
+    const cvs = await s.api('GET', `${base}/patients?field.preferred_pharmacy=Rexall&limit=1`, { key });
+    expect(cvs.status, JSON.stringify(cvs.body)).to.equal(200);
+    const [{ n }] = await s.rt.db.knex('patient_field_values').join('patient_field_definitions', 'patient_field_definitions.id', 'patient_field_values.field_definition_id')
+      .join('patients', 'patients.id', 'patient_field_values.patient_id').whereNull('patients.deleted_at')
+      .where({ 'patient_field_definitions.key': 'preferred_pharmacy', 'patient_field_values.value_text': 'Rexall' }).count({ n: '*' });
+    expect(cvs.body.total_count).to.equal(Number(n)).and.to.be.greaterThan(0);
+    const form = await s.api('GET', `${base}/patients/${cvs.body.data[0].id}/field-values/form`, { key });
+    expect(form.body.data.map((i: Record<string, any>) => i.key)).to.deep.equal(CUSTOM_FIELD_DEFINITIONS.map((d) => d.key));
+    expect(form.body.data[0].value).to.equal('Rexall');
+    const patients = Array.from({ length: 50 }, (_, i) => `patient-${i}`);
+    expect(customFieldValues(patients, 7)).to.deep.equal(customFieldValues(patients, 7));
   });
 
   it('generates the same chart rows from the same ids', () => {
