@@ -69,6 +69,8 @@ export interface HookRegistration {
   /** Only for these operations (all when absent). */
   operations?: readonly WriteOperation[];
   hook: Hook;
+  /** Error codes the hook may refuse a write with: the OpenAPI document lists them on those operations. */
+  errors?: readonly string[];
 }
 
 export type PluginHooks = Partial<Record<HookName, readonly HookRegistration[]>>;

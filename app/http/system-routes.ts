@@ -66,6 +66,7 @@ export function systemRouter(rt: Runtime, metrics: ReturnType<typeof createMetri
       routes: documentedRoutes(rt.kernel.routes),
       customFields: orgId ? Object.fromEntries(gen.registry.all().filter((d) => d.customFields).map((d) => [d.name, customFieldsOf(d, orgId)])) : undefined,
       listParams: rt.kernel.listParams(),
+      operationErrors: rt.kernel.operationErrors(),
     }));
 
   router.get('/health', async (ctx) => {

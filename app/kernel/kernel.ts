@@ -131,6 +131,21 @@ export class Kernel {
     return out;
   }
 
+  /** The error codes hooks declare, by resource and operation (create, update, archive, restore). */
+  operationErrors(): Record<string, Record<string, string[]>> {
+    const out: Record<string, Record<string, string[]>> = {};
+    for (const name of HOOK_NAMES) {
+      for (const reg of this.hooks[name]) {
+        if (!reg.errors?.length) continue;
+        for (const op of reg.operations ?? ['create', 'update', 'archive', 'restore']) {
+          const list = ((out[reg.resource] ??= {})[op] ??= []);
+          for (const code of reg.errors) if (!list.includes(code)) list.push(code);
+        }
+      }
+    }
+    return out;
+  }
+
   /** A record action may not take a segment the generated routes of an archivable resource use. */
   checkActions(archivable: (resource: string) => boolean): void {
     for (const action of this.allActions()) {

@@ -10,6 +10,7 @@ import type { Registry } from '../core/registry.js';
 import type { CustomField } from '../custom-fields/types.js';
 import { actionPaths } from './action-paths.js';
 import { addCustomFieldDocs } from './custom-field-docs.js';
+import { addOperationErrors, narrowOwnedFields } from './operation-rules.js';
 import type { Obj } from './common.js';
 import { errorComponents } from './errors.js';
 import { fixedPaths } from './fixed-paths.js';
@@ -58,6 +59,8 @@ export interface OpenApiOptions {
   rateLimitPerMinute?: number;
   /** Routes plugins serve, with their documentation. */
   routes?: readonly OpenApiRoute[];
+  /** Error codes plugin hooks may refuse writes with, by resource and operation. */
+  operationErrors?: Record<string, Record<string, string[]>>;
   /** One organization's custom fields, by definition name: the document of that organization. */
   customFields?: Record<string, readonly CustomField[]>;
 }
@@ -146,6 +149,8 @@ export function buildOpenApiDocument(registry: Registry, opts: OpenApiOptions = 
     }
   }
   addCustomFieldDocs(registry, paths, schemas, opts.customFields);
+  addOperationErrors(registry, paths, opts.operationErrors);
+  narrowOwnedFields(registry, schemas, opts.actions);
   const tags = [...tagged.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, names]) => ({ name, description: `Resources: ${[...names].join(', ')}.` }));

@@ -231,7 +231,7 @@ function alertStatusDates(state: WriteState): void {
 export const familyHooks: { beforeValidate: HookRegistration[]; beforeChange: HookRegistration[] } = {
   beforeValidate: [{ resource: 'patient-alert', operations: ['create'], hook: refuseLifecycleOnCreate }],
   beforeChange: [
-    { resource: 'patient-relationship', operations: ['create'], hook: refuseSelfRelationship },
+    { resource: 'patient-relationship', operations: ['create'], hook: refuseSelfRelationship, errors: ['self_relationship'] },
     { resource: 'patient-alert', operations: ['create'], hook: alertDefaults },
     { resource: 'patient-alert', operations: ['update'], hook: alertStatusDates },
   ],

@@ -166,12 +166,12 @@ export default definePlugin({
     beforeChange: [
       ...familyHooks.beforeChange,
       { resource: 'patient-field-definition', operations: ['create', 'update'], hook: checkChoices },
-      { resource: 'patient-field-definition', operations: ['update'], hook: protectStoredValues },
-      { resource: 'patient-field-definition', operations: ['create', 'restore'], hook: limitFieldCount },
-      { resource: 'patient-medication', operations: ['create', 'update'], hook: requireNamedMedication },
+      { resource: 'patient-field-definition', operations: ['update'], hook: protectStoredValues, errors: ['field_type_locked', 'option_in_use'] },
+      { resource: 'patient-field-definition', operations: ['create', 'restore'], hook: limitFieldCount, errors: ['too_many_fields'] },
+      { resource: 'patient-medication', operations: ['create', 'update'], hook: requireNamedMedication, errors: ['unprocessable'] },
       { resource: 'patient-vital-sign', operations: ['create', 'update'], hook: checkVitalSigns },
-      { resource: 'patient-referral-attribution', operations: ['create'], hook: requireOneSource },
-      { resource: 'patient', operations: ['archive'], hook: refuseArchiveOfGuarantor },
+      { resource: 'patient-referral-attribution', operations: ['create'], hook: requireOneSource, errors: ['attribution_source_required', 'attribution_source_ambiguous'] },
+      { resource: 'patient', operations: ['archive'], hook: refuseArchiveOfGuarantor, errors: ['has_active_dependents'] },
       {
         resource: 'patient',
         operations: ['restore'],
