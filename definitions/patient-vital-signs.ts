@@ -20,7 +20,7 @@ function reading(vital: VitalName, what: string, example: string | number): Fiel
   if (limits.integer) {
     return { type: 'integer', min: limits.bounds[0], max: limits.bounds[1], description: `${what}, ${accepted}`, example };
   }
-  return { type: 'string', pattern: DECIMAL, description: `${what}, as a decimal string (at most two decimals), ${accepted}`, example };
+  return { type: 'string', pattern: DECIMAL, acceptsNumber: true, description: `${what}: a decimal (at most two decimals; a JSON number or its text, returned as text), ${accepted}`, example };
 }
 
 export default defineEntity({

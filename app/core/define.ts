@@ -150,6 +150,7 @@ export function resolveDefinition(def: EntityDefinition): ResolvedDefinition {
     if (field.changedBy !== undefined && !KEBAB.test(field.changedBy)) fail(def, `field '${name}' names action '${field.changedBy}', which is not kebab-case`);
     if (field.createValues !== undefined && field.changedBy === undefined) fail(def, `field '${name}' lists createValues without a changedBy action`);
     if (field.createValues?.some((v) => field.values !== undefined && !field.values.includes(v as never))) fail(def, `field '${name}' lists createValues outside its values`);
+    if (field.acceptsNumber && (field.type !== 'string' || !field.pattern)) fail(def, `field '${name}' accepts numbers, so it must be a string with a decimal pattern`);
     if (field.ref && field.type !== 'uuid') fail(def, `ref field '${name}' must be of type uuid`);
     if (field.relation && !field.ref) fail(def, `field '${name}' declares a relation without a ref`);
     if (field.search && !['string', 'text', 'string[]'].includes(field.type)) {

@@ -31,6 +31,11 @@ export interface FieldDefinition {
   minLength?: number;
   maxLength?: number;
   pattern?: string;
+  /**
+   * For a `string` with a decimal `pattern`: a JSON number is accepted too, and stored and
+   * returned as its decimal text (exact: `98.6` → `"98.6"`), as partners often send decimals.
+   */
+  acceptsNumber?: boolean;
   format?: 'email';
   /** For `uuid` fields: the resource (definition name) this id points at. Checked on write. */
   ref?: string;

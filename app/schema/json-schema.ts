@@ -28,6 +28,8 @@ export function valueSchema(field: FieldDefinition, forInput = false): JsonSchem
       else if (forInput && field.required) s.minLength = 1;
       if (field.pattern) s.pattern = field.pattern;
       if (field.format) s.format = field.format;
+      // The validators turn a number into its text before the schema runs (acceptsNumber).
+      if (forInput && field.acceptsNumber) s.type = ['string', 'number'];
       break;
     case 'integer':
     case 'number':
@@ -75,7 +77,7 @@ export function valueSchema(field: FieldDefinition, forInput = false): JsonSchem
 
 function nullable(schema: JsonSchema): JsonSchema {
   if (schema.enum) return { ...schema, type: ['string', 'null'], enum: [...schema.enum, null] };
-  return { ...schema, type: [schema.type, 'null'] };
+  return { ...schema, type: [...(Array.isArray(schema.type) ? schema.type : [schema.type]), 'null'] };
 }
 
 /** The record as the API returns it (all fields; sensitive ones may be absent for a caller). */

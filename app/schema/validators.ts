@@ -181,6 +181,12 @@ export function compileValidators(def: ResolvedDefinition, registry?: Registry):
     if (details.length) throw validationError(details);
   };
 
+  /** A number given for an acceptsNumber field becomes its decimal text, which the pattern then checks. */
+  const numberFields = Object.entries(def.fields).filter(([, f]) => f.acceptsNumber).map(([n]) => n);
+  const numbersToText = (body: Record<string, unknown>) => {
+    for (const name of numberFields) if (typeof body[name] === 'number' && Number.isFinite(body[name])) body[name] = String(body[name]);
+  };
+
   /** An empty string clears an optional field: it is stored as null. */
   const emptyToNull = (body: Record<string, unknown>) => {
     for (const [key, value] of Object.entries(body)) {
@@ -192,6 +198,7 @@ export function compileValidators(def: ResolvedDefinition, registry?: Registry):
     create(body) {
       precheck(body, false);
       emptyToNull(body);
+      numbersToText(body);
       // A null for an optional field with a default means "not given".
       for (const [key, value] of Object.entries(body)) if (value === null && def.fields[key]?.default !== undefined) delete body[key];
       return run(create, body, '/body');
@@ -199,6 +206,7 @@ export function compileValidators(def: ResolvedDefinition, registry?: Registry):
     update(body) {
       precheck(body, true);
       emptyToNull(body);
+      numbersToText(body);
       return run(update, body, '/body');
     },
     listQuery: (query) => run(listQuery, query, '/query'),

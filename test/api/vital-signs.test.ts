@@ -139,11 +139,11 @@ describe('Chart sub-resource: vital signs', () => {
       expect((await post(patient, { date_taken: '2020-01-01', bp_systolic: 300, bp_diastolic: 20, pulse: 20, oxygen_saturation: 50 })).status).to.equal(201);
     });
 
-    it('takes decimals as decimal strings with at most two decimals, within bounds', async () => {
-      const asNumber = await post(patient, { date_taken: '2025-01-01', temperature_f: 98.6 });
-      expectError(asNumber, 400, 'validation_error');
-      expect(detailPaths(asNumber)).to.deep.equal(['/body/temperature_f']);
-      for (const bad of ['98.654', '-98.6', '098.6', '98.', 'warm']) {
+    it('takes decimals as JSON numbers or decimal strings with at most two decimals, within bounds, and returns text', async () => {
+      const asNumber = await post(patient, { date_taken: '2025-01-01', temperature_f: 98.6, weight_lbs: 154, bmi: 22.75 });
+      expect(asNumber.status, JSON.stringify(asNumber.body)).to.equal(201);
+      expect(asNumber.body.data).to.include({ temperature_f: '98.6', weight_lbs: '154', bmi: '22.75' });
+      for (const bad of ['98.654', '-98.6', '098.6', '98.', 'warm', 98.654, -98.6, 1e21, true]) {
         const res = await post(patient, { date_taken: '2025-01-01', temperature_f: bad });
         expectError(res, 400, 'validation_error');
         expect(detailPaths(res), bad).to.deep.equal(['/body/temperature_f']);

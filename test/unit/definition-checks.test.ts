@@ -58,6 +58,8 @@ describe('definition checks (resolveDefinition)', () => {
       ['kind', { type: 'enum', values: [] }, "enum field 'kind' needs values"],
       ['made_by', { type: 'string', fill: 'actor' }, "field 'made_by' is filled by the engine, so it must be readOnly"],
       ['owner_id', { type: 'string', ref: 'widget' }, "ref field 'owner_id' must be of type uuid"],
+      ['weight', { type: 'string', acceptsNumber: true }, "field 'weight' accepts numbers, so it must be a string with a decimal pattern"],
+      ['weight', { type: 'number', acceptsNumber: true, pattern: '^\\d+$' }, "field 'weight' accepts numbers, so it must be a string with a decimal pattern"],
       ['owner_id', { type: 'uuid', relation: 'owner' }, "field 'owner_id' declares a relation without a ref"],
       ['size', { type: 'integer', search: 'prefix' }, "search field 'size' must be textual"],
       ['meta', { type: 'json', sort: true }, "field 'meta' cannot be sortable"],
