@@ -97,6 +97,43 @@ export interface CachedPage {
   sortValues?: Map<unknown, unknown>;
 }
 
+/**
+ * Plugin list rules take their own (boolean) parameters out of the query before the definition's
+ * rules see it: the rest of the query, and each rule's given parameters.
+ */
+function takeRuleParams(rules: readonly { params?: Record<string, unknown> }[], raw: Record<string, unknown>): { query: Record<string, unknown>; ruleParams: Record<string, boolean>[] } {
+  const query = { ...raw };
+  const ruleParams = rules.map((rule) => {
+    const given: Record<string, boolean> = {};
+    for (const name of Object.keys(rule.params ?? {})) {
+      if (!Object.hasOwn(query, name)) continue;
+      const value = query[name];
+      delete query[name];
+      if (value !== 'true' && value !== 'false') throw validationError([{ path: `/query/${name}`, message: 'must be true or false' }]);
+      given[name] = value === 'true';
+    }
+    return given;
+  });
+  return { query, ruleParams };
+}
+
+/**
+ * Filtering or sorting on a field the caller may not read would reveal it (the sort order and
+ * the cursor carry sort values); search simply skips such fields.
+ */
+function assertReadableFiltersAndSort(ctx: Scope['ctx'], def: ResolvedDefinition, q: ListQuery): void {
+  for (const f of q.filters) {
+    if (!canReadField(ctx.ability, def, f.field)) {
+      throw new AppError('forbidden', `Filtering on '${f.field}' needs the '${def.scope}:sensitive' scope`, [{ path: `/query/${f.field}`, message: 'needs the sensitive scope' }]);
+    }
+  }
+  for (const k of q.sort) {
+    if (!canReadField(ctx.ability, def, k.field)) {
+      throw new AppError('forbidden', `Sorting on '${k.field}' needs the '${def.scope}:sensitive' scope`, [{ path: '/query/sort', message: `'${k.field}' needs the sensitive scope` }]);
+    }
+  }
+}
+
 /** The list's rows already serialized as JSON, when the page came from the cache (the route splices them in). */
 export const SERIALIZED_DATA = Symbol('serialized list data');
 
@@ -112,20 +149,8 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
   const { s, def } = openScope(rt, args);
   const { ctx } = s;
   assertCan(ctx.ability, 'read', def, ctx.org?.id);
-  // Plugin list rules take their own parameters out of the query before the definition's rules see it.
   const rules = rt.kernel.listRulesOf(def.name);
-  const query = { ...args.query };
-  const ruleParams: Record<string, boolean>[] = rules.map((rule) => {
-    const given: Record<string, boolean> = {};
-    for (const name of Object.keys(rule.params ?? {})) {
-      if (!Object.hasOwn(query, name)) continue;
-      const raw = query[name];
-      delete query[name];
-      if (raw !== 'true' && raw !== 'false') throw validationError([{ path: `/query/${name}`, message: 'must be true or false' }]);
-      given[name] = raw === 'true';
-    }
-    return given;
-  });
+  const { query, ruleParams } = takeRuleParams(rules, args.query);
   const orgId = ctx.org?.id;
   const q = compileListQuery(def, s.gen.validators(def.name), query, def.customFields && {
     orgId,
@@ -137,18 +162,7 @@ export async function listRecords(rt: Runtime, args: ListArgs): Promise<ListResu
     shaped.push(await rule.prepare({ ctx, parentId: args.parentId, params: ruleParams[i], filtered: q.filters.map((f) => f.field), query: (resource) => modelQuery(s, resource) }));
   }
   const ownParent = shaped.some((r) => r.replacesParent);
-  // Filtering or sorting on a field the caller may not read would reveal it (the sort order and
-  // the cursor carry sort values); search simply skips such fields.
-  for (const f of q.filters) {
-    if (!canReadField(ctx.ability, def, f.field)) {
-      throw new AppError('forbidden', `Filtering on '${f.field}' needs the '${def.scope}:sensitive' scope`, [{ path: `/query/${f.field}`, message: 'needs the sensitive scope' }]);
-    }
-  }
-  for (const k of q.sort) {
-    if (!canReadField(ctx.ability, def, k.field)) {
-      throw new AppError('forbidden', `Sorting on '${k.field}' needs the '${def.scope}:sensitive' scope`, [{ path: '/query/sort', message: `'${k.field}' needs the sensitive scope` }]);
-    }
-  }
+  assertReadableFiltersAndSort(ctx, def, q);
   const relatedTables = await checkRelated(s, def, q);
   const searchFields = def.searchFields.filter((f) => canReadField(ctx.ability, def, f.name));
   const codec = s.gen.codec(def.name);

@@ -146,7 +146,7 @@ describe('Chart sub-resource: vital signs', () => {
       for (const bad of ['98.654', '-98.6', '098.6', '98.', 'warm', 98.654, -98.6, 1e21, true]) {
         const res = await post(patient, { date_taken: '2025-01-01', temperature_f: bad });
         expectError(res, 400, 'validation_error');
-        expect(detailPaths(res), bad).to.deep.equal(['/body/temperature_f']);
+        expect(detailPaths(res), String(bad)).to.deep.equal(['/body/temperature_f']);
       }
       const out = await post(patient, { date_taken: '2025-01-01', temperature_f: '120', weight_lbs: '0.5', height_inches: '109', bmi: '151' });
       expectError(out, 400, 'validation_error');
