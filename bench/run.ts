@@ -6,6 +6,10 @@
 //    a child process, and drives them from this process with autocannon. With
 //    BENCH_DATABASE_URL, the same patients are also seeded into a fresh PostgreSQL database and
 //    the engine on PostgreSQL joins the patient cases as a third arm.
+//    The patient-chart cases run in the same phase on the same engine: custom field filters and
+//    sorts against the same request on a native column, the medical summary against a plain GET
+//    (bench/lib/chart.ts), and at the end bulk imports through POST /patients/bulk, on SQLite
+//    and on PostgreSQL.
 // 2. Large phase: a fresh SQLite file with BENCH_LARGE_PATIENTS patients (seeded in slices of
 //    10,000); the read-only list with its total and the mixed workload, engine against baseline.
 // 3. The report: bench/results/latest.md (and the raw numbers in latest.json), also printed.
@@ -33,8 +37,14 @@
 //   BENCH_REDIS_URL       Redis for the engine on PostgreSQL (keys under emr-bench-<pid>:,
 //                         deleted at the end)
 //   BENCH_CASES           only these cases, comma-separated: get, list, search, mixed, post,
-//                         patch, post-hooked, patch-hooked
+//                         patch, post-hooked, patch-hooked, field-filter, field-filter-cached,
+//                         field-sort, field-sort-cached, medical-summary, import
 //   BENCH_TMPDIR          where the SQLite files go (default the system's temporary directory)
+//   BENCH_IMPORT_ROWS     rows of the bulk import run as a job (default 100000; 0 skips it, else
+//                         more than the sync limit of 1000)
+//   BENCH_CHART_PATIENTS  patients given 200 chart rows for the medical-summary case (default 10)
+//   BENCH_CPU_PROF        a directory: the engine servers run with node --cpu-prof and write
+//                         their profile there when they stop (see bench/profile-top.ts)
 //
 // A trial run: BENCH_PATIENTS=5000 BENCH_LARGE_PATIENTS=0 BENCH_DURATION=2 BENCH_WARMUP=1
 // BENCH_ROUNDS=1 npm run bench (or `npm run bench:smoke`).
@@ -44,6 +54,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { lifecycleStart, patientRows } from '../seeds/generators.js';
+import { chartCases, measureImports, setupChart, SINCE_KEY, TIER_KEY, type ChartSetup, type ImportResult } from './lib/chart.js';
 import { listCase, standardCases, type Arm, type ArmData, type ArmKey, type BenchCase, type Workload } from './lib/cases.js';
 import { postgresProbe, sqliteProbe, type DbProbe } from './lib/db-probe.js';
 import type { Accounting } from './lib/measure.js';
@@ -61,7 +72,12 @@ if (s.largePatients > 0 && s.largePatients < 1000) throw new Error('BENCH_LARGE_
 const SEED_TARGET = 20_000; // rows/s through bulkCreateRecords on SQLite
 const MIXED_P99_TARGET = 50; // ms, list and search of the mixed workload at the large size
 
-const CASE_KEYS = ['get', 'list', 'search', 'mixed', 'post', 'patch', 'post-hooked', 'patch-hooked'];
+const IMPORT_TARGET = 20_000; // rows/s of a bulk import job through POST /patients/bulk on SQLite
+const SYNC_IMPORT_ROWS = 1000; // the route's sync limit
+if (s.importRows > 0 && s.importRows <= SYNC_IMPORT_ROWS) throw new Error(`BENCH_IMPORT_ROWS must be 0 or more than ${SYNC_IMPORT_ROWS} (the sync limit): a job`);
+
+const CHART_KEYS = ['field-filter', 'field-filter-cached', 'field-sort', 'field-sort-cached', 'medical-summary'];
+const CASE_KEYS = ['get', 'list', 'search', 'mixed', 'post', 'patch', 'post-hooked', 'patch-hooked', ...CHART_KEYS, 'import'];
 const unknownCases = s.cases.filter((c) => !CASE_KEYS.includes(c));
 if (unknownCases.length) throw new Error(`BENCH_CASES: unknown ${unknownCases.join(', ')} (known: ${CASE_KEYS.join(', ')})`);
 const wanted = (key: string) => !s.cases.length || s.cases.includes(key);
@@ -76,7 +92,9 @@ async function armData(probe: DbProbe, patchArms: number, notes: boolean): Promi
 
 async function start(name: string, script: string, env: Record<string, string>): Promise<Server> {
   // The engine runs with npm start's Node flags; the bare server with Node's defaults.
-  const server = await startServer(name, script, env, name.startsWith('engine') ? startFlags() : []);
+  const engine = name.startsWith('engine');
+  const profile = engine && s.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(s.cpuProfDir)}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  const server = await startServer(name, script, env, engine ? [...startFlags(), ...profile] : []);
   log(`${name}: ${server.url} (pid ${server.pid})`);
   return server;
 }
@@ -103,6 +121,7 @@ async function main() {
   const seeding: SeedingRow[] = [];
   const phases: PhaseResult[] = [];
   const rss: RssRow[] = [];
+  const imports: ImportResult[] = [];
   const versions: string[] = [];
   const notes: string[] = [];
   const auth = (seeded: Seeded) => ({ authorization: `Bearer ${seeded.apiKey}` });
@@ -170,12 +189,25 @@ async function main() {
     const prefixes = await searchPrefixes(probe);
     const w: Workload = { prefixes, postBodies, pg: !!pg };
     // Reads first, then the mixed workload, then the writes (which grow the table).
+    let chart: ChartSetup | undefined;
+    if (CHART_KEYS.some(wanted)) {
+      chart = await setupChart(arms.engine!, file, seeded.orgId, s.chartPatients);
+      arms.reference = { ...arms.engine!, key: 'reference' };
+      notes.push(`Patient chart cases: custom fields \`${TIER_KEY}\` (select, 5 options) and \`${SINCE_KEY}\` (date) created through the API, a value of each for all ${chart.withValues.toLocaleString('en-US')} patients and a home location (one of 5, created through the API) written directly into the file after one value written through the API (${chart.loadSeconds.toFixed(1)} s, not measured); ${chart.summaryPatients.length} patients with 200 chart rows each (40 allergies, 50 medications, 40 problems, 40 vital signs, 30 alerts) created through the API. The reference arm is the same engine asked the native request. Uncached cases make every request distinct: the filter adds a \`chart_number[ne]=\` that no patient has (no index can use it, so the plans stay), the sort asks the page after one of 5,000 cursors at random places (no total on cursor pages).`);
+    }
+    // Reads first (the chart's after the standard ones), then the mixed workload, then the writes (which grow the table).
     const [get, list, search, ...writes] = standardCases(w);
-    const cases: BenchCase[] = [get, list, search, mixedCase(w, pg ? ['engine', 'bare', 'pg'] : ['engine', 'bare']), ...writes].filter((c) => wanted(c.key));
+    const cases: BenchCase[] = [get, list, search, ...(chart ? chartCases(chart) : []), mixedCase(w, pg ? ['engine', 'bare', 'pg'] : ['engine', 'bare']), ...writes].filter((c) => wanted(c.key));
     const runs = await runRounds(short(s.patients), cases, arms, s, accounting(pg));
     phases.push({ name: 'standard', patients: s.patients, runs, prefixes });
     engineRss(`engine on SQLite, ${short(s.patients)} patients`, engine, rssStart.engine);
     if (pgServer) engineRss(`engine on PostgreSQL, ${short(s.patients)} patients`, pgServer, rssStart.pg);
+    // Imports last: they add BENCH_IMPORT_ROWS + rounds × 1,000 patients to each database.
+    if (wanted('import')) {
+      const o = { syncRows: SYNC_IMPORT_ROWS, syncRounds: s.rounds, jobRows: s.importRows };
+      imports.push({ ...(await measureImports(arms.engine!, 'SQLite', { ...o, helpers: async () => [] })), target: IMPORT_TARGET });
+      if (pgServer && arms.pg) imports.push(await measureImports(arms.pg, 'PostgreSQL', { ...o, helpers: accounting(pg).helpers }));
+    }
     for (const server of [engine, bare, pgServer]) if (server) await stopServer(server);
   }
 
@@ -226,7 +258,7 @@ async function main() {
     `${s.rounds} round${s.rounds === 1 ? '' : 's'}`,
     ...versions,
   ].join(' · ');
-  const input = { command: commandLine(), environment, seeding, phases, rss, disturbedCpuPct: s.disturbedCpuPct, notes };
+  const input = { command: commandLine(), environment, seeding, phases, imports, rss, disturbedCpuPct: s.disturbedCpuPct, notes };
   const { markdown, unmet } = renderReport(input);
   const outDir = path.join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });

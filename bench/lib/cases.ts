@@ -10,9 +10,10 @@ import { pick } from './stats.js';
 
 /**
  * engine: the engine on SQLite; bare: the lean baseline on a copy of the same file; pg: the engine on
- * PostgreSQL; unhooked: the engine writing a twin resource without hook and subscriber.
+ * PostgreSQL; unhooked: the engine writing a twin resource without hook and subscriber; reference:
+ * the engine asked the native counterpart of a chart case's request (bench/lib/chart.ts).
  */
-export type ArmKey = 'engine' | 'bare' | 'pg' | 'unhooked';
+export type ArmKey = 'engine' | 'bare' | 'pg' | 'unhooked' | 'reference';
 
 export interface ArmData {
   probe: DbProbe;
@@ -50,6 +51,8 @@ export interface BenchCase {
   /** The arms in their nominal order: the arm under test first, then its baseline(s). */
   arms: ArmKey[];
   target?: Target;
+  /** For cases with a `reference` arm: the request that arm sends instead. */
+  reference?: string;
   load(arm: Arm): Promise<LoadSpec>;
   /** Runs once every arm of a round has run (the mixed case checks its totals there). */
   afterRound?(arms: Arm[]): Promise<void>;
@@ -66,7 +69,7 @@ export interface Workload {
 }
 
 export const JSON_TYPE = { 'content-type': 'application/json' };
-const TAGS: Record<ArmKey, string> = { engine: 'EP', bare: 'BP', pg: 'PP', unhooked: 'UP' };
+const TAGS: Record<ArmKey, string> = { engine: 'EP', bare: 'BP', pg: 'PP', unhooked: 'UP', reference: 'RP' };
 /** Chart numbers are unique across every POST of the run. */
 let posted = 0;
 

@@ -1,5 +1,6 @@
 // The report: bench/results/latest.md (and the raw numbers in latest.json), every row with the
 // command that produced it and whether its target is met.
+import { medianSync, type ImportResult } from './chart.js';
 import type { ArmKey, Summary } from './cases.js';
 import type { Measurement } from './measure.js';
 import { MIX, type MixedCase } from './mixed.js';
@@ -35,6 +36,8 @@ export interface ReportInput {
   seeding: SeedingRow[];
   phases: PhaseResult[];
   rss: RssRow[];
+  /** Bulk imports through POST /patients/bulk, per database. */
+  imports: ImportResult[];
   disturbedCpuPct: number;
   notes: string[];
 }
@@ -48,7 +51,7 @@ const ms = (n: number) => (!Number.isFinite(n) ? '–' : n === 0 ? '< 1' : n < 1
 const cpu = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
 const x = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(2) : n.toFixed(1)}×` : '–');
 const clean = (...s: (Summary | undefined)[]) => s.every((v) => v && v.non2xx === 0 && v.errors === 0);
-const ARM_NAMES: Record<ArmKey, string> = { engine: 'engine (SQLite)', bare: 'bare', pg: 'engine (PostgreSQL)', unhooked: 'engine, twin without hook' };
+const ARM_NAMES: Record<ArmKey, string> = { engine: 'engine (SQLite)', bare: 'bare', pg: 'engine (PostgreSQL)', unhooked: 'engine, twin without hook', reference: 'engine (SQLite), native request' };
 
 export function renderReport(r: ReportInput): { markdown: string; unmet: string[] } {
   const lines: string[] = [];
@@ -75,7 +78,7 @@ export function renderReport(r: ReportInput): { markdown: string; unmet: string[
     lines.push('Medians over the quiet rounds; latencies in ms.', '');
     lines.push('| case | engine req/s | engine p50 / p99 | engine CPU ms/req | baseline | baseline req/s | baseline p50 / p99 | baseline CPU ms/req | engine/baseline | target | met? |');
     lines.push('|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|');
-    for (const run of phase.runs) {
+    for (const run of phase.runs.filter((r) => !r.c.arms.includes('reference'))) {
       const baseKey = run.c.arms.find((a) => a !== 'engine' && a !== 'pg')!;
       const e = summarize(run, 'engine');
       const b = summarize(run, baseKey);
@@ -87,6 +90,24 @@ export function renderReport(r: ReportInput): { markdown: string; unmet: string[
       lines.push(`| ${run.c.label} | ${fmt(e.rps)} | ${ms(e.p50)} / ${ms(e.p99)} | ${cpu(e.cpuPerReq)} | ${baseKey === 'bare' ? 'bare' : 'twin without hook'} | ${fmt(b.rps)} | ${ms(b.p50)} / ${ms(b.p99)} | ${cpu(b.cpuPerReq)} | ${x(e.rps / b.rps)} | ${run.c.target?.text ?? '—'} | ${met} |`);
     }
     lines.push('');
+
+    const chartRuns = phase.runs.filter((run) => run.c.arms.includes('reference'));
+    if (chartRuns.length) {
+      lines.push(`### ${fmt(phase.patients)} patients: the patient chart, each request against its native counterpart on the same engine (SQLite)`, '');
+      lines.push('Medians over the quiet rounds; latencies in ms. Custom field values live in their own table (app/custom-fields/); the native requests read a column of the patients table.', '');
+      lines.push('| case | req/s | p50 / p99 | CPU ms/req | native counterpart | req/s | p50 / p99 | CPU ms/req | req/s ratio | p99 ratio | target | met? |');
+      lines.push('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|');
+      for (const run of chartRuns) {
+        const e = summarize(run, 'engine');
+        const b = summarize(run, 'reference');
+        if (!e || !b) continue;
+        let met = '—';
+        if (run.c.target) met = verdict(`${run.c.label} at ${fmt(phase.patients)} patients`, run.c.target.met(e, b) && clean(e, b));
+        if (countedRounds(run).allDisturbed) met += ' (every round disturbed)';
+        lines.push(`| ${run.c.label} | ${fmt(e.rps)} | ${ms(e.p50)} / ${ms(e.p99)} | ${cpu(e.cpuPerReq)} | ${run.c.reference ?? '—'} | ${fmt(b.rps)} | ${ms(b.p50)} / ${ms(b.p99)} | ${cpu(b.cpuPerReq)} | ${x(e.rps / b.rps)} | ${x(e.p99 / Math.max(1, b.p99))} | ${run.c.target?.text ?? '—'} | ${met} |`);
+      }
+      lines.push('');
+    }
 
     const mixed = phase.runs.find((run) => run.c.key === 'mixed');
     if (mixed) renderMixed(lines, phase, mixed, verdict);
@@ -105,6 +126,23 @@ export function renderReport(r: ReportInput): { markdown: string; unmet: string[
       }
       lines.push('');
     }
+  }
+
+  if (r.imports.length) {
+    lines.push('## Bulk import through POST /patients/bulk', '');
+    lines.push('From sending the body to the answer (sync) or to the first poll of GET /jobs/{id} (every 200 ms) that finds the job completed: reading and staging the body, validation, audit, count keys and events included. The sync figure is the median run; CPU is the engine server\'s (+ PostgreSQL\'s and Redis\'s).', '');
+    lines.push('| database | import | rows | created / failed | seconds | rows/s | CPU ms/row | target | met? |', '|---|---|---:|---:|---:|---:|---:|---|---|');
+    for (const imp of r.imports) {
+      const sync = medianSync(imp);
+      const row = (run: NonNullable<typeof sync>, what: string, target?: number) => {
+        const ok = run.created === run.rows && run.failed === 0;
+        const met = target ? verdict(`bulk import job on ${imp.database}: ${fmt(run.rowsPerSecond)} rows/s`, ok && run.rowsPerSecond >= target) : '—';
+        lines.push(`| ${imp.database} | ${what} | ${fmt(run.rows)} | ${fmt(run.created)} / ${fmt(run.failed)} | ${run.seconds.toFixed(run.seconds < 10 ? 2 : 1)} | ${fmt(run.rowsPerSecond)} | ${cpu(run.cpuMsPerRow)}${imp.database === 'PostgreSQL' ? ` + ${cpu(run.dbCpuMsPerRow)}` : ''} | ${target ? `≥ ${fmt(target)} rows/s` : '—'} | ${met} |`);
+      };
+      if (sync) row(sync, `sync, median of ${imp.sync.length}`);
+      if (imp.job) row(imp.job, 'job (202, then polled)', imp.target);
+    }
+    lines.push('');
   }
 
   lines.push('## Engine memory', '');
@@ -178,6 +216,7 @@ export function rawResults(r: ReportInput): unknown {
     command: r.command,
     environment: r.environment,
     seeding: r.seeding,
+    imports: r.imports,
     rss: r.rss,
     phases: r.phases.map((phase) => ({
       name: phase.name,

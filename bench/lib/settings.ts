@@ -31,6 +31,12 @@ export interface Settings {
   /** Only these cases (keys), when given. */
   cases: string[];
   tmpdir: string;
+  /** Rows of the bulk import run as a job (0 skips it). */
+  importRows: number;
+  /** Patients given a full chart for the medical-summary case. */
+  chartPatients: number;
+  /** Where the engine servers write a CPU profile (node --cpu-prof) when they stop, if set. */
+  cpuProfDir?: string;
 }
 
 export function readSettings(): Settings {
@@ -51,6 +57,9 @@ export function readSettings(): Settings {
     redisUrl,
     cases: list('BENCH_CASES'),
     tmpdir: process.env.BENCH_TMPDIR || os.tmpdir(),
+    importRows: int('BENCH_IMPORT_ROWS', 100_000),
+    chartPatients: int('BENCH_CHART_PATIENTS', 10, 1),
+    cpuProfDir: process.env.BENCH_CPU_PROF || undefined,
   };
 }
 
