@@ -114,6 +114,8 @@ export interface FindSpec {
   count?: boolean;
   /** Relations to embed, as `?include=` does (one query per relation, whatever the number of rows). */
   include?: readonly string[];
+  /** `false` when the caller records the read itself (a cached composition logs it on every answer). */
+  audit?: boolean;
 }
 
 export interface FoundRows {
@@ -124,10 +126,11 @@ export interface FoundRows {
 export interface ActionArgs {
   /** The runtime, to call other operations (they join the action's transaction through `ctx`). */
   rt: Runtime;
-  /** The caller, with `transaction` set to the action's own. */
+  /** The caller, with `transaction` set to the action's own (write actions). */
   ctx: OperationContext;
   def: ResolvedDefinition;
-  trx: Knex.Transaction;
+  /** The action's transaction; read actions (`access: 'read'`) run without one. */
+  trx?: Knex.Transaction;
   /** The parent record's id, for actions of nested resources (the patient of an alert). */
   parentId?: string;
   /** The validated input. */
@@ -135,7 +138,7 @@ export interface ActionArgs {
   /** The stored record, for record actions (locked for the transaction on PostgreSQL). */
   current: Row | null;
   emit(type: string, payload?: Row): void;
-  /** An Objection query over a resource of this organization, in the action's transaction. */
+  /** An Objection query over a resource of this organization, in the action's transaction (if any). */
   query(resource: string): QueryBuilderType<Model>;
   /**
    * A knex query over the rows of a resource the caller may read (its organization, its row

@@ -42,7 +42,7 @@ export async function findRecords(s: Scope, resource: string, spec: FindSpec, tr
   const rows = ((await qb.limit(spec.limit)) as Row[]).map((r) => codec.fromDb(r));
   addComputed(def, rows);
   if (spec.include?.length) await embedRelations({ ...s, ctx: trx ? { ...ctx, transaction: trx as Knex.Transaction } : ctx }, def, rows, parseInclude(def, spec.include.join(',')));
-  if (def.auditReads && rows.length) s.rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id), ...(via ? { via } : {}) });
+  if (spec.audit !== false && def.auditReads && rows.length) s.rt.audit.read(ctx, def, 'list', null, { ids: rows.map((r) => r.id), ...(via ? { via } : {}) });
   const shape = presenterOf(presentedNames(def, ctx, spec.fields ? [...spec.fields] : undefined));
   return { rows: rows.map(shape), ...(total !== undefined ? { total } : {}) };
 }

@@ -107,6 +107,32 @@ describe('Medical summary', () => {
     expect((await summary(large)).allergies).to.have.length(20);
   });
 
+  it('answers a summary shown again from memory until the chart changes, and audits every answer', async () => {
+    const p = await createPatient(f, { first_name: 'Cal', last_name: 'Cache' });
+    await post(p, 'allergies', { allergy_definition_id: catalog.allergy.id });
+    let queries = 0;
+    const listener = () => queries++;
+    const reads = async () => Number((await f.s.rt.db.knex('audit_events').where({ resource: 'patient-allergy', action: 'list' }).count({ n: '*' }))[0].n);
+    await summary(p);
+    await f.s.rt.audit.flush();
+    const before = await reads();
+    f.s.rt.db.knex.on('query', listener);
+    try {
+      await summary(p);
+    } finally {
+      f.s.rt.db.knex.off('query', listener);
+    }
+    expect(queries, 'no query composes it again').to.equal(0);
+    await f.s.rt.audit.flush();
+    expect(await reads()).to.equal(before + 1);
+    const added = await post(p, 'allergies', { allergy_definition_id: catalog.allergy.id, reaction: 'Rash' });
+    expect((await summary(p)).allergies.map((a: Row) => a.id)).to.include(added.id);
+    const renamed = await f.s.api('PATCH', `${f.base}/allergy-definitions/${catalog.allergy.id}`, { key: f.key, body: { base_version: catalog.allergy.version, name: 'Natural rubber latex' } });
+    expect(renamed.status, JSON.stringify(renamed.body)).to.equal(200);
+    catalog.allergy = renamed.body.data;
+    expect((await summary(p)).allergies[0].allergy_definition.name).to.equal('Natural rubber latex');
+  });
+
   it('is 404 for a missing or archived patient, and needs the patients read scope', async () => {
     expectError(await f.s.api('GET', `${f.base}/patients/${MISSING_ID}/medical-summary`, { key: f.key }), 404, 'not_found');
     const gone = await createPatient(f, { first_name: 'Gus', last_name: 'Gone' });
