@@ -139,6 +139,8 @@ describe('request log', () => {
       await refuseLogRows(s, false);
     }
     expect(s.rt.requestLog.dropped - droppedBefore).to.equal(3);
+    const metrics = await s.api('GET', '/metrics');
+    expect(metrics.body).to.match(new RegExp(`^request_log_dropped ${s.rt.requestLog.dropped}$`, 'm'));
     expect((await logRows(s)).length).to.equal(rowsBefore);
     // The roll-ups roll back with the rows: nothing counted that the log does not hold.
     expect((await usageSummary(s.rt, { orgId: orgB.id })).totals.calls).to.equal(summaryBefore.totals.calls);
