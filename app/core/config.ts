@@ -123,7 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestLog: {
       enabled: onOff(env, 'REQUEST_LOG', true, problems),
       flushMs: int(env, 'REQUEST_LOG_FLUSH_MS', 1000, 10, 60_000, problems),
-      batchSize: int(env, 'REQUEST_LOG_BATCH', 1000, 1, 10_000, problems),
+      batchSize: int(env, 'REQUEST_LOG_BATCH', 500, 1, 10_000, problems),
       maxBuffer: int(env, 'REQUEST_LOG_MAX_BUFFER', 20_000, 1, 1_000_000, problems),
       retentionDays: int(env, 'REQUEST_LOG_RETENTION_DAYS', 30, 0, 3650, problems),
     },

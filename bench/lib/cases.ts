@@ -10,9 +10,10 @@ import { pick } from './stats.js';
 
 /**
  * engine: the engine on SQLite; bare: the lean baseline on a copy of the same file; pg: the engine on
- * PostgreSQL; unhooked: the engine writing a twin resource without hook and subscriber.
+ * PostgreSQL; unhooked: the engine writing a twin resource without hook and subscriber; nolog: the
+ * same engine build on the same file with REQUEST_LOG=off.
  */
-export type ArmKey = 'engine' | 'bare' | 'pg' | 'unhooked';
+export type ArmKey = 'engine' | 'bare' | 'pg' | 'unhooked' | 'nolog';
 
 export interface ArmData {
   probe: DbProbe;
@@ -66,7 +67,7 @@ export interface Workload {
 }
 
 export const JSON_TYPE = { 'content-type': 'application/json' };
-const TAGS: Record<ArmKey, string> = { engine: 'EP', bare: 'BP', pg: 'PP', unhooked: 'UP' };
+const TAGS: Record<ArmKey, string> = { engine: 'EP', bare: 'BP', pg: 'PP', unhooked: 'UP', nolog: 'NP' };
 /** Chart numbers are unique across every POST of the run. */
 let posted = 0;
 
