@@ -86,7 +86,8 @@ export async function requestLogRead(target: SeedTarget, rows: number, label: st
       const r = random();
       const status = r < 0.9 ? 200 : r < 0.93 ? 201 : r < 0.97 ? 404 : r < 0.99 ? 422 : 500;
       rt.requestLog.record({
-        at: now - Math.floor(random() * DAYS * 86_400_000), method: status === 201 ? 'POST' : 'GET', route: ROUTES[Math.floor(random() * ROUTES.length)], status,
+        // In time order, as a live log fills: a batch touches the roll-ups of one day or two.
+        at: now - DAYS * 86_400_000 + Math.floor(((n + random()) / rows) * DAYS * 86_400_000), method: status === 201 ? 'POST' : 'GET', route: ROUTES[Math.floor(random() * ROUTES.length)], status,
         durationMs: 1 + random() * 20, orgId: org.id, partnerId: key.partnerId, keyId: key.id, ip: `10.0.${Math.floor(random() * 255)}.${Math.floor(random() * 255)}`,
       });
       if ((n + 1) % batch === 0) await rt.requestLog.flush();
