@@ -19,6 +19,7 @@ import { Kernel, loadPluginDirs } from './kernel/kernel.js';
 import { definitionFingerprint, SchemaHolder } from './kernel/schema-holder.js';
 import { createJobQueue, type JobQueue } from './jobs/index.js';
 import { GenerationBuilder } from './schema/generation.js';
+import { RequestLog } from './usage/request-log.js';
 import type { CachedPage } from './operations/list.js';
 
 // The root of the running tree: the repository under tsx, dist/ when compiled (`npm start`), where
@@ -42,6 +43,8 @@ export interface Runtime {
   /** Prefix for every Redis key of this runtime (tests isolate themselves with it). */
   redisPrefix: string;
   audit: AuditWriter;
+  /** The API's request log (calls under /api/v1), written in batches. */
+  requestLog: RequestLog;
   events: EventBus;
   /** Background jobs: BullMQ with REDIS_URL, else kept and run from the database. */
   jobs: JobQueue;
@@ -125,8 +128,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       leaseMs: config.eventLeaseMs,
       sweepMs: config.eventSweepMs,
     });
-    // Jobs stop first (their handlers may still write), then events, then the buffered audit.
-    closers.push(() => jobs.close(), () => schemas.close(), () => events.close(), () => audit.flush());
+    const requestLog = new RequestLog(db.knex, db.statements, config.requestLog, logger);
+    // Jobs stop first (their handlers may still write), then events, then the buffered audit and
+    // request log.
+    closers.push(() => jobs.close(), () => schemas.close(), () => events.close(), () => audit.flush(), () => requestLog.close());
     const runtime: Runtime & { syncSteps: SyncStep[] } = {
       config,
       logger,
@@ -142,6 +147,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       redis,
       redisPrefix,
       audit,
+      requestLog,
       events,
       jobs,
       generations,
@@ -158,6 +164,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     if (options.background !== false) {
       await jobs.start();
       events.start();
+      requestLog.startRetention();
       await schemas.startWatching(config.schemaPollMs);
     }
     return runtime;

@@ -12,7 +12,12 @@
 //    and on PostgreSQL.
 // 2. Large phase: a fresh SQLite file with BENCH_LARGE_PATIENTS patients (seeded in slices of
 //    10,000); the read-only list with its total and the mixed workload, engine against baseline.
-// 3. The report: bench/results/latest.md (and the raw numbers in latest.json), also printed.
+// 3. Request log: the engine's GET by id with the log on against the same build with
+//    REQUEST_LOG=off (case request-log, in the standard phase), and BENCH_REQUEST_LOG_ROWS calls
+//    written through the log's batched writer into a fresh SQLite file (and the PostgreSQL
+//    database, with BENCH_DATABASE_URL) before the admin dashboard's usage summary is timed
+//    (case log-summary).
+// 4. The report: bench/results/latest.md (and the raw numbers in latest.json), also printed.
 //
 // Every case runs BENCH_ROUNDS rounds; within a round each case runs on each arm in turn, the
 // order rotating from round to round (engine, bare · bare, engine · …), each run a warm-up and a
@@ -36,9 +41,11 @@
 //                         the server's `postgres` database) and dropped at the end
 //   BENCH_REDIS_URL       Redis for the engine on PostgreSQL (keys under emr-bench-<pid>:,
 //                         deleted at the end)
+//   BENCH_REQUEST_LOG_ROWS calls in the request log before the usage summary is timed (default
+//                         1000000; 0 skips the step)
 //   BENCH_CASES           only these cases, comma-separated: get, list, search, mixed, post,
 //                         patch, post-hooked, patch-hooked, field-filter, field-filter-cached,
-//                         field-sort, field-sort-cached, medical-summary, import
+//                         field-sort, field-sort-cached, medical-summary, import, request-log, log-summary
 //   BENCH_TMPDIR          where the SQLite files go (default the system's temporary directory)
 //   BENCH_IMPORT_ROWS     rows of the bulk import run as a job (default 100000; 0 skips it, else
 //                         more than the sync limit of 1000)
@@ -63,6 +70,7 @@ import { commOf, memoryOf } from './lib/proc.js';
 import { atCleanup, buildServers, cleanupAll, handleSignals, interrupted, log, ROOT, runningServers, startFlags, startServer, stopServer, type Server } from './lib/processes.js';
 import { rawResults, renderReport, type PhaseResult, type RssRow, type SeedingRow } from './lib/report.js';
 import { runRounds } from './lib/rounds.js';
+import { requestLogCase, requestLogRead, type LogReadResult } from './lib/request-log.js';
 import { ORG, seed, type Seeded } from './lib/seed.js';
 import { benchRedisPrefix, createBenchDatabase, localRedisPid } from './lib/services.js';
 import { commandLine, readSettings, redact } from './lib/settings.js';
@@ -77,7 +85,8 @@ const SYNC_IMPORT_ROWS = 1000; // the route's sync limit
 if (s.importRows > 0 && s.importRows <= SYNC_IMPORT_ROWS) throw new Error(`BENCH_IMPORT_ROWS must be 0 or more than ${SYNC_IMPORT_ROWS} (the sync limit): a job`);
 
 const CHART_KEYS = ['field-filter', 'field-filter-cached', 'field-sort', 'field-sort-cached', 'medical-summary'];
-const CASE_KEYS = ['get', 'list', 'search', 'mixed', 'post', 'patch', 'post-hooked', 'patch-hooked', ...CHART_KEYS, 'import'];
+const CASE_KEYS = ['get', 'list', 'search', 'mixed', 'post', 'patch', 'post-hooked', 'patch-hooked', ...CHART_KEYS, 'import', 'request-log', 'log-summary'];
+const STANDARD_KEYS = CASE_KEYS.filter((k) => k !== 'log-summary');
 const unknownCases = s.cases.filter((c) => !CASE_KEYS.includes(c));
 if (unknownCases.length) throw new Error(`BENCH_CASES: unknown ${unknownCases.join(', ')} (known: ${CASE_KEYS.join(', ')})`);
 const wanted = (key: string) => !s.cases.length || s.cases.includes(key);
@@ -122,6 +131,8 @@ async function main() {
   const phases: PhaseResult[] = [];
   const rss: RssRow[] = [];
   const imports: ImportResult[] = [];
+  const logReads: LogReadResult[] = [];
+  let pgUrl: string | undefined;
   const versions: string[] = [];
   const notes: string[] = [];
   const auth = (seeded: Seeded) => ({ authorization: `Bearer ${seeded.apiKey}` });
@@ -150,7 +161,7 @@ async function main() {
   };
 
   // --- Standard phase ---------------------------------------------------------------------
-  if (CASE_KEYS.some(wanted)) {
+  if (STANDARD_KEYS.some(wanted)) {
     const file = path.join(tmp, 'standard.sqlite');
     const seeded = await seed({ databaseUrl: `sqlite:${file}` }, s.patients, { notes: true, label: 'SQLite' });
     seeding.push(seedRow(`SQLite, ${s.patients.toLocaleString('en-US')} patients`, seeded, SEED_TARGET));
@@ -161,6 +172,7 @@ async function main() {
     let pg: { url: string; seeded: Seeded; probe: DbProbe; redisPrefix?: string; redisPid?: number } | undefined;
     if (s.databaseUrl) {
       const url = await createBenchDatabase(s.databaseUrl);
+      pgUrl = url;
       const redisPrefix = s.redisUrl ? benchRedisPrefix(s.redisUrl) : undefined;
       const pgSeeded = await seed({ databaseUrl: url, redisUrl: s.redisUrl, redisPrefix }, s.patients, { notes: false, label: 'PostgreSQL' });
       seeding.push(seedRow(`PostgreSQL, ${s.patients.toLocaleString('en-US')} patients`, pgSeeded));
@@ -172,9 +184,11 @@ async function main() {
       notes.push(`The engine on PostgreSQL ran in a fresh database (emr_bench_${process.pid} on ${redact(s.databaseUrl)}) seeded with the same patients; ${s.redisUrl ? `with Redis${redisPid ? '' : ' (not on this machine: its CPU is not counted)'}` : 'without Redis (other processes\' commits reach its caches by NOTIFY)'}. PostgreSQL's own background processes (WAL writer, checkpointer, autovacuum) serve the whole server and count as other processes in the disturbance check.`);
     }
 
-    const engine = await start('engine', build.engine, { DATABASE_URL: `sqlite:${file}`, REDIS_URL: '' });
+    const engine = await start('engine', build.engine, { DATABASE_URL: `sqlite:${file}`, REDIS_URL: '', REQUEST_LOG: 'on' });
     const bareFile = bareCopy(file);
     const bare = await start('bare', build.bare, { BENCH_DB: bareFile, BENCH_ORG: ORG });
+    // The same build on the same file with the request log off: only the log differs (GETs only).
+    const nolog = wanted('request-log') ? await start('engine-nolog', build.engine, { DATABASE_URL: `sqlite:${file}`, REDIS_URL: '', REQUEST_LOG: 'off' }) : undefined;
     const pgServer = pg ? await start('engine-pg', build.engine, { DATABASE_URL: pg.url, REDIS_URL: s.redisUrl ?? '', BENCH_REDIS_PREFIX: pg.redisPrefix ?? '' }) : undefined;
     const rssStart = { engine: memoryOf(engine.pid).rss, pg: pgServer ? memoryOf(pgServer.pid).rss : 0 };
 
@@ -185,6 +199,7 @@ async function main() {
       bare: { key: 'bare', server: bare, prefix: '', auth: {}, data: bareData },
       unhooked: { key: 'unhooked', server: engine, prefix: prefixOf, auth: auth(seeded), data: engineData },
     };
+    if (nolog) arms.nolog = { key: 'nolog', server: nolog, prefix: prefixOf, auth: auth(seeded), data: engineData };
     if (pg && pgServer) arms.pg = { key: 'pg', server: pgServer, prefix: prefixOf, auth: auth(pg.seeded), data: (await armData(pg.probe, 1, false))[0] };
     const prefixes = await searchPrefixes(probe);
     const w: Workload = { prefixes, postBodies, pg: !!pg };
@@ -197,7 +212,8 @@ async function main() {
     }
     // Reads first (the chart's after the standard ones), then the mixed workload, then the writes (which grow the table).
     const [get, list, search, ...writes] = standardCases(w);
-    const cases: BenchCase[] = [get, list, search, ...(chart ? chartCases(chart) : []), mixedCase(w, pg ? ['engine', 'bare', 'pg'] : ['engine', 'bare']), ...writes].filter((c) => wanted(c.key));
+    // The request-log case first: both of its processes start it as cold as each other.
+    const cases: BenchCase[] = [requestLogCase(), get, list, search, ...(chart ? chartCases(chart) : []), mixedCase(w, pg ? ['engine', 'bare', 'pg'] : ['engine', 'bare']), ...writes].filter((c) => wanted(c.key));
     const runs = await runRounds(short(s.patients), cases, arms, s, accounting(pg));
     phases.push({ name: 'standard', patients: s.patients, runs, prefixes });
     engineRss(`engine on SQLite, ${short(s.patients)} patients`, engine, rssStart.engine);
@@ -208,7 +224,17 @@ async function main() {
       imports.push({ ...(await measureImports(arms.engine!, 'SQLite', { ...o, helpers: async () => [] })), target: IMPORT_TARGET });
       if (pgServer && arms.pg) imports.push(await measureImports(arms.pg, 'PostgreSQL', { ...o, helpers: accounting(pg).helpers }));
     }
-    for (const server of [engine, bare, pgServer]) if (server) await stopServer(server);
+    for (const server of [engine, bare, nolog, pgServer]) if (server) await stopServer(server);
+  }
+
+  // --- Request log: the usage summary over a filled log ------------------------------------
+  if (s.requestLogRows > 0 && wanted('log-summary')) {
+    const file = path.join(tmp, 'request-log.sqlite');
+    logReads.push(await requestLogRead({ databaseUrl: `sqlite:${file}` }, s.requestLogRows, 'SQLite'));
+    if (s.databaseUrl) {
+      pgUrl ??= await createBenchDatabase(s.databaseUrl);
+      logReads.push(await requestLogRead({ databaseUrl: pgUrl }, s.requestLogRows, 'PostgreSQL'));
+    }
   }
 
   // --- Large phase ------------------------------------------------------------------------
@@ -243,6 +269,7 @@ async function main() {
     'CPU ms/req is the server process\'s user + system CPU over the measurement divided by its responses: far less sensitive than req/s to what else the machine runs; 1000 / CPU ms/req is roughly what one dedicated core could serve.',
     'The note cases compare the engine with itself: a resource with a beforeChange hook and an event subscriber against its twin without them (what the pipeline\'s seams cost).',
     `Mixed workload: ${'40 % GET by id, 30 % list with its total (status=active, status=inactive, gender=female, status=active&gender=male; sort=last_name, 50 a page), 20 % prefix search (the search prefixes below, 50 a page), 5 % POST, 5 % PATCH with base_version from a pool'}; every write invalidates the engine's cached totals and pages.`,
+    'The request-log case runs GET by id on the engine (request log on, its default) and on a second engine process of the same build on the same file with REQUEST_LOG=off; every other engine case runs with the log on.',
     'POST runs add patients, so later rounds run on a larger table ("patients at start" in the table of every run).',
   );
   if (s.cases.length) notes.push(`Only the cases ${s.cases.join(', ')} were run (BENCH_CASES).`);
@@ -258,7 +285,7 @@ async function main() {
     `${s.rounds} round${s.rounds === 1 ? '' : 's'}`,
     ...versions,
   ].join(' · ');
-  const input = { command: commandLine(), environment, seeding, phases, imports, rss, disturbedCpuPct: s.disturbedCpuPct, notes };
+  const input = { command: commandLine(), environment, seeding, phases, imports, rss, logReads, disturbedCpuPct: s.disturbedCpuPct, notes };
   const { markdown, unmet } = renderReport(input);
   const outDir = path.join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });

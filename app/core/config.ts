@@ -34,6 +34,8 @@ export interface Config {
   publicUrl?: string;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
+  /** The API's request log (app/usage/request-log.ts): REQUEST_LOG_* variables. */
+  requestLog: { enabled: boolean; flushMs: number; batchSize: number; maxBuffer: number; retentionDays: number };
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +59,15 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean, problems:
   if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
   problems.push(`${name} must be true or false, got '${raw}'`);
+  return fallback;
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['on', '1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['off', '0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  problems.push(`${name} must be on or off, got '${raw}'`);
   return fallback;
 }
 
@@ -109,6 +120,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: bool(env, 'SEED_DEMO', true, problems),
     publicUrl: env.PUBLIC_URL || undefined,
     metricsToken,
+    requestLog: {
+      enabled: onOff(env, 'REQUEST_LOG', true, problems),
+      flushMs: int(env, 'REQUEST_LOG_FLUSH_MS', 1000, 10, 60_000, problems),
+      batchSize: int(env, 'REQUEST_LOG_BATCH', 500, 1, 10_000, problems),
+      maxBuffer: int(env, 'REQUEST_LOG_MAX_BUFFER', 20_000, 1, 1_000_000, problems),
+      retentionDays: int(env, 'REQUEST_LOG_RETENTION_DAYS', 30, 0, 3650, problems),
+    },
   };
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return config;

@@ -1,6 +1,7 @@
 import { recordCountDefinition } from '../counts/definition.js';
 import { outboxEventDefinition } from '../events/definition.js';
 import { jobDefinition } from '../jobs/definition.js';
+import { requestLogDefinition, requestUsageDayDefinition } from '../usage/definitions.js';
 import { defineEntity } from './define.js';
 import type { EntityDefinition } from './types.js';
 
@@ -99,4 +100,4 @@ export const settingsDefinition = defineEntity({
   },
 });
 
-export const systemDefinitions: EntityDefinition[] = [organizationsDefinition, partnersDefinition, apiKeysDefinition, idempotencyKeysDefinition, settingsDefinition, outboxEventDefinition, jobDefinition, recordCountDefinition];
+export const systemDefinitions: EntityDefinition[] = [organizationsDefinition, partnersDefinition, apiKeysDefinition, idempotencyKeysDefinition, settingsDefinition, outboxEventDefinition, jobDefinition, recordCountDefinition, requestLogDefinition, requestUsageDayDefinition];

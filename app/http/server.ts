@@ -4,6 +4,7 @@ import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import Router from '@koa/router';
 import { randomBytes } from 'node:crypto';
+import { PLATFORM_ORG_ID } from '../core/context.js';
 import type { Runtime } from '../runtime.js';
 import { jsonBody } from './body.js';
 import { clientErrorListener, connectListener, errorMiddleware } from './errors.js';
@@ -24,14 +25,21 @@ function requestIds(): () => string {
   return () => `${prefix}-${(++n).toString(36)}`;
 }
 
-/** Request id, structured access log (path without query string: no patient data), metrics. */
+const API_PREFIX = '/api/v1';
+
+/**
+ * Request id, structured access log (path without query string: no patient data), metrics, and
+ * the request log of API calls (the route template, never the path or query; see app/usage).
+ */
 function requestContext(rt: Runtime, metrics: ReturnType<typeof createMetrics>) {
   const nextId = requestIds();
+  const requestLog = rt.requestLog.enabled ? rt.requestLog : undefined;
   // With the access log off (LOG_LEVEL above info), no per-request child logger is made until an
   // error needs one.
   const accessLog = rt.logger.isLevelEnabled('info');
   return async (ctx: Context, next: Next) => {
     const started = process.hrtime.bigint();
+    const at = Date.now();
     const incoming = ctx.get('X-Request-Id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : nextId();
     ctx.state.requestId = requestId;
@@ -44,6 +52,14 @@ function requestContext(rt: Runtime, metrics: ReturnType<typeof createMetrics>) 
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const route = (ctx as any)._matchedRoute ?? 'unmatched';
       metrics.observe(ctx.method, String(route), ctx.status, ms);
+      if (requestLog && ctx.path.startsWith(API_PREFIX) && (ctx.path.length === API_PREFIX.length || ctx.path[API_PREFIX.length] === '/')) {
+        const principal = ctx.state.principal as { keyId: string; partnerId: string } | undefined;
+        requestLog.record({
+          at, method: ctx.method, route: String(route), status: ctx.status, durationMs: ms,
+          orgId: (ctx.state.org as { id: string } | undefined)?.id ?? PLATFORM_ORG_ID,
+          partnerId: principal?.partnerId ?? null, keyId: principal?.keyId ?? null, ip: ctx.ip || null,
+        });
+      }
       if (accessLog) ctx.state.log.info({ method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100, actor: ctx.state.principal?.actor?.id }, 'request');
     }
   };

@@ -11,9 +11,10 @@ import { pick } from './stats.js';
 /**
  * engine: the engine on SQLite; bare: the lean baseline on a copy of the same file; pg: the engine on
  * PostgreSQL; unhooked: the engine writing a twin resource without hook and subscriber; reference:
- * the engine asked the native counterpart of a chart case's request (bench/lib/chart.ts).
+ * the engine asked the native counterpart of a chart case's request (bench/lib/chart.ts); nolog:
+ * the same engine build on the same file with REQUEST_LOG=off.
  */
-export type ArmKey = 'engine' | 'bare' | 'pg' | 'unhooked' | 'reference';
+export type ArmKey = 'engine' | 'bare' | 'pg' | 'unhooked' | 'reference' | 'nolog';
 
 export interface ArmData {
   probe: DbProbe;
@@ -69,7 +70,7 @@ export interface Workload {
 }
 
 export const JSON_TYPE = { 'content-type': 'application/json' };
-const TAGS: Record<ArmKey, string> = { engine: 'EP', bare: 'BP', pg: 'PP', unhooked: 'UP', reference: 'RP' };
+const TAGS: Record<ArmKey, string> = { engine: 'EP', bare: 'BP', pg: 'PP', unhooked: 'UP', reference: 'RP', nolog: 'NP' };
 /** Chart numbers are unique across every POST of the run. */
 let posted = 0;
 

@@ -4,6 +4,7 @@ import { medianSync, type ImportResult } from './chart.js';
 import type { ArmKey, Summary } from './cases.js';
 import type { Measurement } from './measure.js';
 import { MIX, type MixedCase } from './mixed.js';
+import { SUMMARY_TARGET_MS, type LogReadResult } from './request-log.js';
 import { countedRounds, summarize, type CaseRun } from './rounds.js';
 
 export interface SeedingRow {
@@ -38,6 +39,8 @@ export interface ReportInput {
   rss: RssRow[];
   /** Bulk imports through POST /patients/bulk, per database. */
   imports: ImportResult[];
+  /** The usage summary timed over a filled request log, per database. */
+  logReads: LogReadResult[];
   disturbedCpuPct: number;
   notes: string[];
 }
@@ -51,7 +54,8 @@ const ms = (n: number) => (!Number.isFinite(n) ? '–' : n === 0 ? '< 1' : n < 1
 const cpu = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
 const x = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(2) : n.toFixed(1)}×` : '–');
 const clean = (...s: (Summary | undefined)[]) => s.every((v) => v && v.non2xx === 0 && v.errors === 0);
-const ARM_NAMES: Record<ArmKey, string> = { engine: 'engine (SQLite)', bare: 'bare', pg: 'engine (PostgreSQL)', unhooked: 'engine, twin without hook', reference: 'engine (SQLite), native request' };
+const ARM_NAMES: Record<ArmKey, string> = { engine: 'engine (SQLite)', bare: 'bare', pg: 'engine (PostgreSQL)', unhooked: 'engine, twin without hook', reference: 'engine (SQLite), native request', nolog: 'engine, request log off' };
+const pct = (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(1)} %` : '–');
 
 export function renderReport(r: ReportInput): { markdown: string; unmet: string[] } {
   const lines: string[] = [];
@@ -79,6 +83,7 @@ export function renderReport(r: ReportInput): { markdown: string; unmet: string[
     lines.push('| case | engine req/s | engine p50 / p99 | engine CPU ms/req | baseline | baseline req/s | baseline p50 / p99 | baseline CPU ms/req | engine/baseline | target | met? |');
     lines.push('|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|');
     for (const run of phase.runs.filter((r) => !r.c.arms.includes('reference'))) {
+      if (run.c.key === 'request-log') continue; // a section of its own below
       const baseKey = run.c.arms.find((a) => a !== 'engine' && a !== 'pg')!;
       const e = summarize(run, 'engine');
       const b = summarize(run, baseKey);
@@ -112,6 +117,18 @@ export function renderReport(r: ReportInput): { markdown: string; unmet: string[
     const mixed = phase.runs.find((run) => run.c.key === 'mixed');
     if (mixed) renderMixed(lines, phase, mixed, verdict);
 
+    const logRun = phase.runs.find((run) => run.c.key === 'request-log');
+    const on = logRun && summarize(logRun, 'engine');
+    const off = logRun && summarize(logRun, 'nolog');
+    if (logRun && on && off) {
+      lines.push(`### ${fmt(phase.patients)} patients: what the request log costs`, '');
+      lines.push('GET patient by id on the same build and database, the request log on (the default) and off (REQUEST_LOG=off). Overhead: req/s lost, CPU ms/req added.', '');
+      lines.push('| log on req/s | p50 / p99 | CPU ms/req | log off req/s | p50 / p99 | CPU ms/req | req/s overhead | CPU overhead | target | met? |');
+      lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+      const met = verdict(`request log overhead at ${fmt(phase.patients)} patients: ${pct(1 - on.rps / off.rps)}`, logRun.c.target!.met(on, off) && clean(on, off));
+      lines.push(`| ${fmt(on.rps)} | ${ms(on.p50)} / ${ms(on.p99)} | ${cpu(on.cpuPerReq)} | ${fmt(off.rps)} | ${ms(off.p50)} / ${ms(off.p99)} | ${cpu(off.cpuPerReq)} | ${pct(1 - on.rps / off.rps)} | ${pct(on.cpuPerReq / off.cpuPerReq - 1)} | ${logRun.c.target!.text} | ${met}${countedRounds(logRun).allDisturbed ? ' (every round disturbed)' : ''} |`, '');
+    }
+
     const pgRuns = phase.runs.filter((run) => run.c.arms.includes('pg') && summarize(run, 'pg'));
     if (pgRuns.length) {
       lines.push(`### ${fmt(phase.patients)} patients: engine on PostgreSQL against the engine on SQLite`, '');
@@ -141,6 +158,18 @@ export function renderReport(r: ReportInput): { markdown: string; unmet: string[
       };
       if (sync) row(sync, `sync, median of ${imp.sync.length}`);
       if (imp.job) row(imp.job, 'job (202, then polled)', imp.target);
+    }
+    lines.push('');
+  }
+  if (r.logReads.length) {
+    lines.push('## Usage summary over a filled request log', '');
+    lines.push('The calls written through the request log\'s batched writer (rows and day roll-ups in one transaction per batch), over 10 organizations, 4 keys each and 28 days; then the admin dashboard\'s `usageSummary` (7 days) timed 20 times for one organization and for all. The one organization\'s total over the whole period is checked against a count of its rows.', '');
+    lines.push('| database | rows | write rows/s | one organization median / max ms | all organizations median / max ms | total exact? | target | met? |');
+    lines.push('|---|---:|---:|---:|---:|---|---|---|');
+    for (const l of r.logReads) {
+      const exact = l.orgCalls === l.orgRows;
+      const met = verdict(`usage summary at ${fmt(l.rows)} rows (${l.label}): ${l.orgMs.median.toFixed(1)} / ${l.allMs.median.toFixed(1)} ms`, exact && l.orgMs.median <= SUMMARY_TARGET_MS && l.allMs.median <= SUMMARY_TARGET_MS);
+      lines.push(`| ${l.label} | ${fmt(l.rows)} | ${fmt(l.writeRowsPerSecond)} | ${l.orgMs.median.toFixed(1)} / ${l.orgMs.max.toFixed(1)} | ${l.allMs.median.toFixed(1)} / ${l.allMs.max.toFixed(1)} | ${exact ? 'yes' : `**NO** (${fmt(l.orgCalls)} counted, ${fmt(l.orgRows)} rows)`} | median ≤ ${SUMMARY_TARGET_MS} ms | ${met} |`);
     }
     lines.push('');
   }
@@ -218,6 +247,7 @@ export function rawResults(r: ReportInput): unknown {
     seeding: r.seeding,
     imports: r.imports,
     rss: r.rss,
+    logReads: r.logReads,
     phases: r.phases.map((phase) => ({
       name: phase.name,
       patients: phase.patients,

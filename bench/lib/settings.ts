@@ -28,6 +28,8 @@ export interface Settings {
   /** PostgreSQL server for the PostgreSQL arm (a database of its own is created on it). */
   databaseUrl?: string;
   redisUrl?: string;
+  /** Calls written to the request log before the usage summary is timed (0 skips the step). */
+  requestLogRows: number;
   /** Only these cases (keys), when given. */
   cases: string[];
   tmpdir: string;
@@ -55,6 +57,7 @@ export function readSettings(): Settings {
     disturbedCpuPct: num('BENCH_DISTURBED_CPU', 15),
     databaseUrl,
     redisUrl,
+    requestLogRows: int('BENCH_REQUEST_LOG_ROWS', 1_000_000),
     cases: list('BENCH_CASES'),
     tmpdir: process.env.BENCH_TMPDIR || os.tmpdir(),
     importRows: int('BENCH_IMPORT_ROWS', 100_000),
