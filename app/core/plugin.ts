@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { Model, QueryBuilderType } from 'objection';
 import type { Logger } from 'pino';
@@ -269,8 +270,12 @@ export interface PluginRoute {
    * A body this route reads itself instead of the API's JSON body (limited by BODY_LIMIT): its
    * own size limit, and text media types it accepts besides JSON (handed over as `text`).
    */
-  body?: { limit: string; text?: readonly string[] };
-  handler(req: { rt: Runtime; ctx: OperationContext | null; params: Record<string, string>; query: Row; body: Row; text?: string; contentType?: string; ip: string }): Promise<{ status?: number; body: unknown; headers?: Record<string, string> }>;
+  body?: { limit: string; text?: readonly string[]; stream?: boolean };
+  /**
+   * With `body.stream`, the body is not read before the handler: it gets `stream` (decompressed,
+   * counted against the limit; its errors are AppErrors) and parses it as it arrives.
+   */
+  handler(req: { rt: Runtime; ctx: OperationContext | null; params: Record<string, string>; query: Row; body: Row; text?: string; stream?: Readable; contentType?: string; ip: string }): Promise<{ status?: number; body: unknown; headers?: Record<string, string> }>;
 }
 
 /** A data-defined part of the schema: read from the database when each generation is built. */

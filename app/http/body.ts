@@ -1,3 +1,5 @@
+import { Transform, type Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import type { Context, Middleware, Next } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { AppError, validationError } from '../core/errors.js';
@@ -59,8 +61,9 @@ function bodyError(ctx: Context, err: unknown): unknown {
  * text of the media types it names (`text/csv`), each up to the route's own limit. The API's JSON
  * parser skips such routes (ctx.state.ownBody, set by a marker route in front of it).
  */
-export function routeBody(spec: { limit: string; text?: readonly string[] }): Middleware {
+export function routeBody(spec: { limit: string; text?: readonly string[]; stream?: boolean }): Middleware {
   const text = [...(spec.text ?? [])];
+  if (spec.stream) return streamedBody(spec.limit, text);
   const parse = bodyParser({
     enableTypes: text.length ? ['json', 'text'] : ['json'],
     jsonLimit: spec.limit,
@@ -87,6 +90,56 @@ export function routeBody(spec: { limit: string; text?: readonly string[] }): Mi
       const problems = inputProblems(body, '/body');
       if (problems.length) throw validationError(problems);
     }
+    await next();
+  };
+}
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** A size such as `500mb` (the notation of the other body limits) in bytes. */
+export function byteLimit(limit: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(limit);
+  if (!m) throw new Error(`'${limit}' is not a size such as 500mb`);
+  return Math.floor(Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()]);
+}
+
+const DECODERS: Record<string, () => Transform> = { gzip: zlib.createGunzip, 'x-gzip': zlib.createGunzip, deflate: zlib.createInflate, br: zlib.createBrotliDecompress };
+
+/**
+ * A body the route parses as it arrives (PluginRoute.body.stream), so that a large one is never
+ * held whole: handed over as `ctx.state.bodyStream`, decompressed, cut off at the limit, and
+ * failing only with error values (413, 400 bad_request or validation_error), never a bare error.
+ */
+function streamedBody(limit: string, text: string[]): Middleware {
+  const max = byteLimit(limit);
+  return async (ctx: Context, next: Next) => {
+    if (ctx.request.length === undefined && !ctx.get('Transfer-Encoding')) return next();
+    if (!ctx.request.is('json', ...text)) {
+      throw validationError([{ path: '/body', message: `must be JSON${text.length ? ` or ${text.join(', ')}` : ''} (Content-Type)` }]);
+    }
+    if (ctx.request.length !== undefined && ctx.request.length > max) throw new AppError('payload_too_large', 'The request body is too large');
+    const encoding = (ctx.get('Content-Encoding') || 'identity').toLowerCase();
+    const decoder = encoding === 'identity' ? undefined : DECODERS[encoding];
+    if (encoding !== 'identity' && !decoder) throw bodyError(ctx, Object.assign(new Error('unsupported encoding'), { status: 415 }));
+    let seen = 0;
+    const out = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        seen += chunk.length;
+        if (seen > max) done(new AppError('payload_too_large', 'The request body is too large'));
+        else done(null, chunk);
+      },
+    });
+    const fail = (status: number | undefined) => (err: unknown) => {
+      if (out.destroyed) return;
+      out.destroy(err instanceof AppError ? err : (bodyError(ctx, Object.assign(err as Error, { status: (err as { status?: number }).status ?? status })) as Error));
+    };
+    const source: Readable = decoder ? ctx.req.pipe(decoder()) : ctx.req;
+    // An aborted upload (400 bad_request); a decoder's failure is the body's (validation_error).
+    ctx.req.on('error', fail(400));
+    ctx.req.on('aborted', () => fail(400)(new Error('aborted')));
+    if (decoder) source.on('error', fail(undefined));
+    source.pipe(out);
+    ctx.state.bodyStream = out;
     await next();
   };
 }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Principal } from '../auth/api-keys.js';
@@ -242,9 +243,10 @@ export function pluginRouter(rt: Runtime): Router {
     if (route.body) pre.push(routeBody(route.body));
     router[route.method](path, ...pre, async (ctx: Context) => {
       const text = ctx.state.text as string | undefined;
-      const body = text === undefined && ['post', 'patch', 'put'].includes(route.method) ? bodyObject(route.body ? (ctx.request as { body?: Row }).body : requestBody(ctx)) : {};
+      const stream = ctx.state.bodyStream as Readable | undefined;
+      const body = text === undefined && !route.body?.stream && ['post', 'patch', 'put'].includes(route.method) ? bodyObject(route.body ? (ctx.request as { body?: Row }).body : requestBody(ctx)) : {};
       const contentType = ctx.request.type || undefined;
-      const run = () => route.handler({ rt, ctx: authenticated ? operationContext(ctx) : null, params: { ...ctx.params }, query: readQueryString(ctx.querystring), body, text, contentType, ip: ctx.ip });
+      const run = () => route.handler({ rt, ctx: authenticated ? operationContext(ctx) : null, params: { ...ctx.params }, query: readQueryString(ctx.querystring), body, text, stream, contentType, ip: ctx.ip });
       // An unauthenticated route that answers 401 checks credentials itself (the token exchange):
       // its failures count toward the per-IP limit like the Authorization header's.
       const out = authenticated ? await run() : await limitAuthFailures(rt, ctx.ip, run);

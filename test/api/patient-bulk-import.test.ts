@@ -247,6 +247,46 @@ describe('Patients: bulk import', () => {
     expect(staged.every((r: Row) => r.data === null)).to.equal(true);
   });
 
+  it('reads meta wherever it is in the JSON document, after the rows too', async () => {
+    const c = chart();
+    const rows = JSON.stringify([{ first_name: 'Late', last_name: 'Meta', chart_number: c }]);
+    const res = await f.s.api('POST', `${f.base}/patients/bulk`, { key: f.key, rawBody: `{"rows":${rows},"meta":{"mode":"validate"}}`, headers: { 'content-type': 'application/json' } });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.data).to.include({ total: 1, validated: 1, created: 0 });
+    expect(await byChart(c)).to.have.length(0);
+    // Staged (above the sync limit), the late meta is what the job applies with.
+    const many = Array.from({ length: SYNC_LIMIT + 2 }, (_, i) => ({ first_name: `Late${i}`, last_name: 'Meta', chart_number: chart() }));
+    const staged = await f.s.api('POST', `${f.base}/patients/bulk`, { key: f.key, rawBody: `{"rows":${JSON.stringify(many)},"meta":{"mode":"validate"}}`, headers: { 'content-type': 'application/json' } });
+    expect(staged.status, JSON.stringify(staged.body)).to.equal(202);
+    expect(staged.body.data).to.include({ mode: 'validate', total: SYNC_LIMIT + 2 });
+    expect((await waitForJob(staged.body.data.id)).result).to.include({ validated: SYNC_LIMIT + 2, created: 0 });
+    expect(await byChart(many[0].chart_number)).to.have.length(0);
+  });
+
+  it('leaves nothing staged and no job when the body turns out invalid after more rows than the sync limit', async () => {
+    const knex = f.s.rt.db.knex;
+    const jobsBefore = (await knex('jobs').where({ org_id: f.org.id, type: 'patients.import' })).length;
+    const rows = Array.from({ length: SYNC_LIMIT * 3 }, (_, i) => JSON.stringify({ first_name: `Bad${i}`, last_name: 'Json', chart_number: chart() }));
+    const json = `{"rows":[${rows.join(',')},{"first_name": "Cut`;
+    const bad = await f.s.api('POST', `${f.base}/patients/bulk`, { key: f.key, rawBody: json, headers: { 'content-type': 'application/json' } });
+    expectError(bad, 400, 'validation_error');
+    expect(bad.body.details[0]).to.include({ path: '/body' });
+    expect(JSON.stringify(bad.body)).not.to.include('Cut');
+    // A bad meta after the rows, and too many rows, fail the same way.
+    expectError(await f.s.api('POST', `${f.base}/patients/bulk`, { key: f.key, rawBody: `{"rows":[${rows.join(',')}],"meta":{"mode":"later"}}`, headers: { 'content-type': 'application/json' } }), 400, 'validation_error');
+    process.env.PATIENT_IMPORT_MAX_ROWS = String(SYNC_LIMIT * 2);
+    try {
+      expectError(await f.s.api('POST', `${f.base}/patients/bulk`, { key: f.key, rawBody: `{"rows":[${rows.join(',')}]}`, headers: { 'content-type': 'application/json' } }), 413, 'payload_too_large');
+    } finally {
+      delete process.env.PATIENT_IMPORT_MAX_ROWS;
+    }
+    expect(await knex('patient_imports').where({ org_id: f.org.id, state: 'staging' })).to.have.length(0);
+    const imports = await knex('patient_imports').where({ org_id: f.org.id }).select('id');
+    expect(await knex('patient_import_rows').where({ org_id: f.org.id }).whereNotIn('import_id', imports.map((r: Row) => r.id))).to.have.length(0);
+    expect(await knex('jobs').where({ org_id: f.org.id, type: 'patients.import' })).to.have.length(jobsBefore);
+    expect(await byChart(JSON.parse(rows[0]).chart_number)).to.have.length(0);
+  });
+
   it('runs a large CSV in validate mode as a job that writes nothing', async () => {
     const charts = Array.from({ length: 7 }, chart);
     const res = await csv(`first_name,last_name,chart_number\n${charts.map((c) => `V,Job,${c}`).join('\n')}\n`, '?mode=validate');

@@ -4,6 +4,9 @@ import { defineEntity } from '../../../app/core/define.js';
 // the request's rows are staged before the 202, and the job applies them chunk by chunk, moving
 // the import's cursor in the same transaction as each chunk's writes. A runner that dies
 // mid-chunk leaves the cursor where it was (the chunk rolled back), so nothing is lost or doubled.
+// The rows are staged as the request body streams in, each chunk committed on its own, under an
+// import in state `staging` that has no job yet; one short transaction at the end enqueues the
+// job and makes it `ready` (see stage.ts).
 
 export const importDefinition = defineEntity({
   name: 'patient-import',
@@ -17,7 +20,8 @@ export const importDefinition = defineEntity({
   audited: false,
   description: 'A patient import run as a job: its options, who started it, its cursor and counts.',
   fields: {
-    job_id: { type: 'uuid', required: true, unique: true, description: 'The job that applies it.' },
+    job_id: { type: 'uuid', unique: true, description: 'The job that applies it (set when staging ends).' },
+    state: { type: 'enum', values: ['staging', 'ready'], description: 'staging: its rows are still arriving, and no job exists; ready: its job applies it.' },
     mode: { type: 'enum', values: ['validate', 'apply'], required: true },
     on_conflict: { type: 'enum', values: ['skip', 'update', 'fail'], required: true },
     match_on: { type: 'string', required: true },

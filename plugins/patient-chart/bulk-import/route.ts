@@ -1,12 +1,13 @@
+import { Readable } from 'node:stream';
 import { assertCan } from '../../../app/auth/ability.js';
 import { AppError } from '../../../app/core/errors.js';
 import type { PluginRoute } from '../../../app/core/plugin.js';
 import { customFieldsOf } from '../../../app/custom-fields/types.js';
 import { bulkImportRecords } from '../../../app/operations/bulk-import.js';
 import { importExtensions } from './extensions.js';
-import { DEFAULTS, OPTIONS, fromCsv, fromJson } from './request.js';
-import { bodyLimit, syncLimit } from './settings.js';
-import { stageImport } from './stage.js';
+import { DEFAULTS, OPTIONS, csvRows, jsonRows } from './request.js';
+import { bodyLimit, maxRows, syncLimit } from './settings.js';
+import { ImportStager, STAGE_BATCH } from './stage.js';
 
 /**
  * POST /{org}/patients/bulk: up to the sync limit (1,000 rows) the import is applied (or checked)
@@ -17,7 +18,7 @@ export const bulkImportRoute: PluginRoute = {
   method: 'post',
   path: '/patients/bulk',
   tenant: true,
-  body: { limit: bodyLimit, text: ['text/csv'] },
+  body: { limit: bodyLimit, text: ['text/csv'], stream: true },
   openapi: {
     resource: 'patient',
     access: 'write',
@@ -74,32 +75,57 @@ export const bulkImportRoute: PluginRoute = {
     otherResponses: { 202: { description: 'A large import, staged: its job (follow Location).', schema: { type: 'object', required: ['data'], properties: { data: { type: 'object', description: 'The job: id, type, status, progress.' } } } } },
     errors: ['duplicate'],
   },
-  async handler({ rt, ctx, body, text, query }) {
+  async handler({ rt, ctx, stream, contentType, query }) {
     const context = ctx!;
     const def = (context.schema ?? rt.schema).registry.get('patient');
-    const { options, rows } = text !== undefined ? fromCsv(def, text, query, customFieldsOf(def, context.org?.id)) : fromJson(body, query);
-    // The caller's permission is checked before anything is staged; each row's, as it is applied.
-    assertCan(context.ability, 'create', def, context.org?.id);
-    if (options.on_conflict === 'update') assertCan(context.ability, 'update', def, context.org?.id);
-    if (rows.length <= syncLimit()) {
-      const result = await bulkImportRecords(rt, {
-        resource: 'patient',
-        ctx: context,
-        items: rows.map((data, row) => ({ row, data })),
-        mode: options.mode,
-        onConflict: options.on_conflict,
-        matchOn: options.match_on,
-        extensions: importExtensions,
-      });
-      return { status: 200, body: { data: result } };
-    }
     if (!context.org) throw new AppError('not_found', 'Organization not found');
-    const job = await stageImport(rt, context, options, rows);
-    const location = `/api/v1/${context.org.slug}/jobs/${job.id}`;
-    return {
-      status: 202,
-      headers: { location },
-      body: { data: { id: job.id, type: job.type, status: job.status, mode: options.mode, total: rows.length } },
-    };
+    // No body at all reads as an empty JSON one (rows is then missing).
+    const body = stream ?? Readable.from([Buffer.from('{}')]);
+    const source = contentType === 'text/csv' ? csvRows(def, body, query, customFieldsOf(def, context.org.id)) : jsonRows(body, query);
+    // The caller's permission is checked before anything is staged; each row's, as it is applied.
+    assertCan(context.ability, 'create', def, context.org.id);
+    const sync = syncLimit();
+    const max = maxRows();
+    // At most the sync limit of rows is held: past it, rows are staged batch by batch as they arrive.
+    let held: unknown[] = [];
+    let count = 0;
+    let stager: ImportStager | undefined;
+    try {
+      for await (const row of source.rows) {
+        if (++count > max) throw new AppError('payload_too_large', `An import holds at most ${max} rows; this one has more`);
+        held.push(row);
+        if (!stager && held.length > sync) stager = await ImportStager.open(rt, context, DEFAULTS.match_on);
+        if (stager && held.length >= STAGE_BATCH) {
+          await stager.add(held);
+          held = [];
+        }
+      }
+      const options = source.options();
+      if (options.on_conflict === 'update') assertCan(context.ability, 'update', def, context.org.id);
+      if (!stager) {
+        const result = await bulkImportRecords(rt, {
+          resource: 'patient',
+          ctx: context,
+          items: held.map((data, row) => ({ row, data })),
+          mode: options.mode,
+          onConflict: options.on_conflict,
+          matchOn: options.match_on,
+          extensions: importExtensions,
+        });
+        return { status: 200, body: { data: result } };
+      }
+      await stager.add(held);
+      const job = await stager.commit(options);
+      const location = `/api/v1/${context.org.slug}/jobs/${job.id}`;
+      return {
+        status: 202,
+        headers: { location },
+        body: { data: { id: job.id, type: job.type, status: job.status, mode: options.mode, total: count } },
+      };
+    } catch (err) {
+      // Nothing of a failed request stays staged (the job that would apply it was never made).
+      if (stager) await stager.discard();
+      throw err;
+    }
   },
 };
