@@ -374,6 +374,19 @@ describe('admin panel: login, roles and the operations behind AdminJS', function
       expect(archived.body.data.deleted_at).to.be.a('string');
     });
 
+    it('a nested record is created under the parent its form names, and listed under it', async () => {
+      const c = await loggedIn('support');
+      const created = await c.request('POST', '/admin/api/resources/ticket-comment/actions/new', { organization: orgB.slug, ticket_id: tickets.b.id, body: 'Looking into it' });
+      expect(created.json.notice.type, JSON.stringify(created.json)).to.equal('success');
+      const api = await s.api('GET', `/api/v1/${orgB.slug}/tickets/${tickets.b.id}/comments`, { key: keyB });
+      expect(api.body.data.map((r: any) => r.body)).to.deep.equal(['Looking into it']);
+      expect(api.body.data[0].author).to.equal(users.support.email);
+      const listed = await c.list('ticket-comment', `?filters.organization=${orgB.slug}&filters.ticket_id=${tickets.b.id}`);
+      expect(listed.json.records.map((r: any) => r.params.body)).to.deep.equal(['Looking into it']);
+      // Comments are append-only: no edit.
+      expect(refusal(await c.edit('ticket-comment', api.body.data[0].id, { body: 'Changed' }))).to.equal('ForbiddenError');
+    });
+
     it('lists page with exact totals', async () => {
       for (let i = 0; i < 4; i++) await s.api('POST', `/api/v1/${orgA.slug}/tickets`, { key: keyA, body: { subject: `Paged ${i}` } });
       const c = await loggedIn('super');
