@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig } from './core/config.js';
 import { createHttpApp } from './http/server.js';
 import { createRuntime } from './runtime.js';
-import { issueDemoKey, seedDemo } from '../seeds/demo.js';
+import { resolveOrg } from './auth/orgs.js';
+import { DEMO_ORG, issueDemoKey, seedDemo } from '../seeds/demo.js';
 
 /** `npm start`: schema sync, demo data (unless SEED_DEMO=false), API on PORT. */
 async function main() {
@@ -18,10 +19,13 @@ async function main() {
   const rt = await createRuntime(config);
   if (rt.syncSteps.length) rt.logger.info({ steps: rt.syncSteps.length }, 'schema synchronized');
   let demoKey: string | undefined;
+  let demoAdmins: { email: string; role: string; password: string }[] = [];
   if (config.seedDemo) {
     const seeded = await seedDemo(rt);
     if (seeded.created) rt.logger.info(seeded.counts, 'demo data seeded');
     demoKey = (await issueDemoKey(rt)).key;
+    const org = await resolveOrg(rt, DEMO_ORG.slug);
+    if (config.admin.enabled && org) demoAdmins = await (await import('../admin/users.js')).issueDemoAdmins(rt, org);
   }
   const http = createHttpApp(rt);
   const { url } = await http.listen();
@@ -36,6 +40,10 @@ async function main() {
   if (demoKey) {
     lines.push(`  Demo API key (scope *, org demo-clinic; a new one each start):`, `    ${demoKey}`);
     lines.push(`  Try: curl -H "Authorization: Bearer ${demoKey}" "${url}/api/v1/demo-clinic/patients?limit=2"`);
+  }
+  if (demoAdmins.length) {
+    lines.push(`  Back office:   ${url}/admin (demo logins; new passwords each start):`);
+    for (const a of demoAdmins) lines.push(`    ${a.role.padEnd(15)} ${a.email}  ${a.password}`);
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
 

@@ -21,6 +21,8 @@ const config = loadConfig({
   LOG_LEVEL: 'silent',
   RATE_LIMIT_PER_MINUTE: '1000000000',
   SEED_DEMO: 'false',
+  // The benchmarks measure the API; the back office is left out unless asked for.
+  ADMIN_ENABLED: process.env.ADMIN_ENABLED ?? 'false',
   HOST: '127.0.0.1',
   PORT: '0',
 });

@@ -36,6 +36,15 @@ export interface Config {
   metricsToken?: string;
   /** The API's request log (app/usage/request-log.ts): REQUEST_LOG_* variables. */
   requestLog: { enabled: boolean; flushMs: number; batchSize: number; maxBuffer: number; retentionDays: number };
+  /** The back office at /admin (off for benchmarks: nothing of AdminJS is then loaded). */
+  admin: {
+    enabled: boolean;
+    /** Signs the admin session cookie; generated once and kept in the database when unset. */
+    sessionSecret?: string;
+    /** Failed logins in a row that lock an admin user out, and for how long. */
+    maxFailedLogins: number;
+    lockoutSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -97,6 +106,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const jwtSecret = env.JWT_SECRET || undefined;
   if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
   const metricsToken = env.METRICS_TOKEN || undefined;
+  const adminSessionSecret = env.ADMIN_SESSION_SECRET || undefined;
+  if (adminSessionSecret && adminSessionSecret.length < 32) problems.push('ADMIN_SESSION_SECRET must be at least 32 characters');
   if (metricsToken && (metricsToken.length < 16 || /\s/.test(metricsToken))) problems.push('METRICS_TOKEN must be at least 16 characters, without spaces');
 
   const config: Config = {
@@ -126,6 +137,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchSize: int(env, 'REQUEST_LOG_BATCH', 500, 1, 10_000, problems),
       maxBuffer: int(env, 'REQUEST_LOG_MAX_BUFFER', 20_000, 1, 1_000_000, problems),
       retentionDays: int(env, 'REQUEST_LOG_RETENTION_DAYS', 30, 0, 3650, problems),
+    },
+    admin: {
+      enabled: bool(env, 'ADMIN_ENABLED', true, problems),
+      sessionSecret: adminSessionSecret,
+      maxFailedLogins: int(env, 'ADMIN_MAX_FAILED_LOGINS', 5, 1, 1000, problems),
+      lockoutSeconds: int(env, 'ADMIN_LOCKOUT_SECONDS', 900, 1, 7 * 24 * 3600, problems),
     },
   };
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -100,4 +100,27 @@ export const settingsDefinition = defineEntity({
   },
 });
 
-export const systemDefinitions: EntityDefinition[] = [organizationsDefinition, partnersDefinition, apiKeysDefinition, idempotencyKeysDefinition, settingsDefinition, outboxEventDefinition, jobDefinition, recordCountDefinition, requestLogDefinition, requestUsageDayDefinition];
+/** The people who log in to the back office (admin/users.ts); never served by the API. */
+export const adminUsersDefinition = defineEntity({
+  name: 'admin-user',
+  path: 'admin-users',
+  table: 'admin_users',
+  scope: 'admin-users',
+  tenant: false,
+  internal: true,
+  archivable: false,
+  defaultSort: 'email',
+  fields: {
+    email: { type: 'string', required: true, unique: true, sort: true, format: 'email', maxLength: 320, description: 'The login, kept in lower case.' },
+    name: { type: 'string', required: true, maxLength: 200 },
+    role: { type: 'enum', values: ['super_admin', 'practice_admin', 'support_agent'], required: true },
+    organization_id: { type: 'uuid', ref: 'organization', description: 'The practice of a practice_admin; null for the other roles.' },
+    active: { type: 'boolean', required: true, default: true },
+    last_login_at: { type: 'datetime' },
+    password_hash: { type: 'string', required: true, description: 'bcrypt hash; never shown.' },
+    failed_logins: { type: 'integer', required: true, default: 0, min: 0, description: 'Failed logins in a row since the last success.' },
+    locked_until: { type: 'datetime', description: 'Set when failed_logins reaches the limit; logins are refused until then.' },
+  },
+});
+
+export const systemDefinitions: EntityDefinition[] = [organizationsDefinition, partnersDefinition, apiKeysDefinition, idempotencyKeysDefinition, settingsDefinition, adminUsersDefinition, outboxEventDefinition, jobDefinition, recordCountDefinition, requestLogDefinition, requestUsageDayDefinition];

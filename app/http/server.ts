@@ -79,6 +79,17 @@ export function createHttpApp(rt: Runtime): HttpServer {
   app.use(securityHeaders());
   app.use(errorMiddleware());
 
+  // The back office (admin/): built while the server starts, loaded only when enabled.
+  let adminReady: Promise<unknown> = Promise.resolve();
+  if (rt.config.admin.enabled) {
+    const panel = import('../../admin/panel.js').then((m) => m.createAdminPanel(rt, app));
+    adminReady = panel;
+    app.use(async (ctx, next) => {
+      if (ctx.path !== '/admin' && !ctx.path.startsWith('/admin/')) return next();
+      return (await panel)(ctx, next);
+    });
+  }
+
   const api = new Router({ prefix: '/api/v1' });
   // The JSON body parser belongs to the API alone (a later admin panel parses its own bodies).
   api.use(ownBodyMarkers(rt).routes());
@@ -96,6 +107,7 @@ export function createHttpApp(rt: Runtime): HttpServer {
   return {
     app,
     async listen(port = rt.config.port, host = rt.config.host) {
+      await adminReady;
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(port, host, () => resolve(s));
         s.on('clientError', clientErrorListener(rt.logger));
