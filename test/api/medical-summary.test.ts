@@ -110,8 +110,11 @@ describe('Medical summary', () => {
   it('answers a summary shown again from memory until the chart changes, and audits every answer', async () => {
     const p = await createPatient(f, { first_name: 'Cal', last_name: 'Cache' });
     await post(p, 'allergies', { allergy_definition_id: catalog.allergy.id });
+    // Reads of the chart's tables (a driver that reads the commit signal through knex adds pragmas).
     let queries = 0;
-    const listener = () => queries++;
+    const listener = (q: { sql: string }) => {
+      if (/\bpatient/.test(q.sql)) queries++;
+    };
     const reads = async () => Number((await f.s.rt.db.knex('audit_events').where({ resource: 'patient-allergy', action: 'list' }).count({ n: '*' }))[0].n);
     await summary(p);
     await f.s.rt.audit.flush();
