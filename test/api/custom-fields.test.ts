@@ -136,6 +136,11 @@ describe('Custom patient fields', () => {
     const noDate = ['Di', 'Ed'].sort((a, b) => (patients.find((p) => p.first_name === a)!.id < patients.find((p) => p.first_name === b)!.id ? -1 : 1));
     expect(await walk('field.last_dental_visit')).to.deep.equal(['Bob', 'Ada', 'Cy', ...noDate]);
     expect(await walk('-field.last_dental_visit')).to.deep.equal(['Cy', 'Ada', 'Bob', ...noDate]);
+    // The list's other conditions hold: records they leave out are skipped in value order, also across offset pages.
+    const others = async (query: string) => (await list(f, `patients?first_name[ne]=Ada&${query}`)).data.map((p: Row) => p.first_name);
+    expect(await others('sort=field.last_dental_visit&limit=10')).to.deep.equal(['Bob', 'Cy', ...noDate]);
+    expect(await others('sort=field.last_dental_visit&page=2&page_size=1')).to.deep.equal(['Cy']);
+    expect(await others('sort=field.last_dental_visit&page=3&page_size=1')).to.deep.equal([noDate[0]]);
     const paged = await list(f, 'patients?sort=field.siblings&page=2&page_size=2');
     expect(paged.data.map((p: Row) => p.first_name)).to.deep.equal(['Cy', noDate[0]]);
     expectError(await f.s.api('GET', `${f.base}/patients?sort=field.languages`, { key: f.key }), 400, 'validation_error');
