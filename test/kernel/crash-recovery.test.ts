@@ -268,16 +268,21 @@ describe('crash recovery (kill -9 mid-stream)', function () {
     stop = true;
     // However fast the others commit, one request is certain to die before committing: the
     // child holds a `[held]` note before its transaction far longer than the kill takes.
-    const held: Sent = { key: `crash-${run}-held`, title: `note ${run} held [held]` };
-    sent.push(held);
-    const heldRequest = post(c.url, c.key, c.org, held).then(
-      (res) => { held.status = res.status; },
-      (err) => { held.error = String((err as { cause?: { code?: string } }).cause?.code ?? err); },
-    );
-    await sleep(100);
+    // And one is certain to have committed unanswered: the child holds a `[kept]` note after its
+    // commit as long (it is sent first, so its commit is long done when the kill comes).
+    const pending: Promise<void>[] = [];
+    for (const tag of ['kept', 'held']) {
+      const s: Sent = { key: `crash-${run}-${tag}`, title: `note ${run} ${tag} [${tag}]` };
+      sent.push(s);
+      pending.push(post(c.url, c.key, c.org, s).then(
+        (res) => { s.status = res.status; },
+        (err) => { s.error = String((err as { cause?: { code?: string } }).cause?.code ?? err); },
+      ));
+      await sleep(tag === 'kept' ? 300 : 100);
+    }
     killedAt = Date.now();
     await killChild(c.proc);
-    await Promise.all([...workers, heldRequest]);
+    await Promise.all([...workers, ...pending]);
 
     expect(c.proc.signalCode).to.equal('SIGKILL');
     const answered = sent.filter((s) => s.status !== undefined);

@@ -62,7 +62,9 @@ export interface CrashPluginOptions {
   afterCommitDelayMs?: number;
   /**
    * How long a note whose title contains `[held]` waits in beforeValidate, before its transaction
-   * begins: killed meanwhile, it is a request that certainly never committed.
+   * begins: killed meanwhile, it is a request that certainly never committed. A note whose title
+   * contains `[kept]` waits as long in afterCommit: killed meanwhile, it is a request that
+   * certainly committed and was never answered.
    */
   heldMs?: number;
 }
@@ -112,6 +114,7 @@ export function crashPlugin(o: CrashPluginOptions) {
           operations: ['create'],
           hook: async (state) => {
             if (o.afterCommitDelayMs && String(state.record?.title).includes('[slow]')) await new Promise((resolve) => setTimeout(resolve, o.afterCommitDelayMs));
+            if (o.heldMs && String(state.record?.title).includes('[kept]')) await new Promise((resolve) => setTimeout(resolve, o.heldMs));
           },
         },
       ],
