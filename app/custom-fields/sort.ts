@@ -66,9 +66,8 @@ export async function fetchByCustomField(args: {
 
   // Records with a value, unless the cursor is already past them: the values are read in index
   // order in growing batches and the records they belong to are kept if the list's conditions
-  // hold for them (one query by id per batch). Reading the values alone keeps the plan what the
-  // index gives whatever the planner's statistics; a join or correlated subquery let SQLite drive
-  // from the records table and sort them all when the values table had none.
+  // hold for them (one query by id per batch). Reading the values alone keeps the plan the index
+  // gives, whatever the planner's statistics say of either table.
   let exhausted = args.after !== undefined && cursorValue === null;
   let position: { v: unknown; id: unknown } | undefined = args.after && cursorValue !== null ? { v: args.toDb(column, cursorValue), id: args.after.id } : undefined;
   for (let batch = Math.max(want * 2, 100); !exhausted && rows.length < want; batch = Math.min(batch * 2, MAX_BATCH)) {
