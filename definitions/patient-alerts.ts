@@ -1,4 +1,5 @@
 import { defineEntity } from '../app/core/define.js';
+import { ON_PATIENT_CHART, PATIENT_ID_FIELD } from '../plugins/patient-chart/chart-resource.js';
 
 // Seed 001 §1.2 / §2.5 PatientAlertOut / §3.13: an alert on a patient's chart, naming a kind from
 // the practice's catalog (patient-alert-definitions). Alerts are archived by status, not soft
@@ -13,19 +14,13 @@ export default defineEntity({
   name: 'patient-alert',
   path: 'alerts',
   table: 'patient_alerts',
-  scope: 'patients',
-  tenant: true,
+  ...ON_PATIENT_CHART,
   description: "An alert on a patient's chart (e.g. latex allergy); family-scoped alerts show on the charts of the patient's guarantor family too.",
-  parent: { resource: 'patient', field: 'patient_id' },
   archivable: false,
-  auditReads: true,
   requireBaseVersion: true,
   defaultSort: '-created_at',
   fields: {
-    patient_id: {
-      type: 'uuid', ref: 'patient', required: true, relation: 'patient',
-      description: 'The patient (taken from the URL).',
-    },
+    patient_id: PATIENT_ID_FIELD,
     alert_definition_id: {
       type: 'uuid', ref: 'patient-alert-definition', relation: 'alert_definition', required: true, createOnly: true, filter: true,
       description: "The kind of alert, from the practice's catalog (patient-alert-definitions); set on create only.",

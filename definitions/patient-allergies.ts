@@ -1,4 +1,5 @@
 import { defineEntity } from '../app/core/define.js';
+import { ON_PATIENT_CHART, PATIENT_ID_FIELD } from '../plugins/patient-chart/chart-resource.js';
 import { INTERACTION_WARNINGS } from './patient-medications.js';
 
 // Seed 001 §1.3 / §2.6 PatientAllergyOut: a patient's allergies, nested under the patient.
@@ -10,18 +11,12 @@ export default defineEntity({
   name: 'patient-allergy',
   path: 'allergies',
   table: 'patient_allergies',
-  scope: 'patients',
-  tenant: true,
+  ...ON_PATIENT_CHART,
   description: "An allergy on a patient's chart, naming an allergen from the practice's catalog.",
-  parent: { resource: 'patient', field: 'patient_id' },
-  auditReads: true,
   requireBaseVersion: true,
   defaultSort: '-created_at',
   fields: {
-    patient_id: {
-      type: 'uuid', ref: 'patient', required: true, relation: 'patient',
-      description: 'The patient (taken from the URL).',
-    },
+    patient_id: PATIENT_ID_FIELD,
     allergy_definition_id: {
       type: 'uuid', ref: 'allergy-definition', relation: 'allergy_definition', required: true, filter: true,
       description: "The allergen, from the practice's allergy catalog (allergy-definitions); an archived entry is refused.",

@@ -1,4 +1,5 @@
 import { defineEntity } from '../app/core/define.js';
+import { ON_PATIENT_CHART, PATIENT_ID_FIELD } from '../plugins/patient-chart/chart-resource.js';
 
 // Seed 001 §1.8 / §2.10 PatientCommunicationLogOut / §3.17: a patient's communication log,
 // append-only (no update or delete route). The seed's list filters are our conventions here:
@@ -11,18 +12,12 @@ export default defineEntity({
   name: 'patient-communication-log',
   path: 'communication-logs',
   table: 'patient_communication_logs',
-  scope: 'patients',
-  tenant: true,
+  ...ON_PATIENT_CHART,
   description: 'A communication with a patient (a call, an email, a letter …); entries are never edited or deleted.',
   appendOnly: true,
-  parent: { resource: 'patient', field: 'patient_id' },
-  auditReads: true,
   defaultSort: '-communication_datetime',
   fields: {
-    patient_id: {
-      type: 'uuid', ref: 'patient', required: true, relation: 'patient',
-      description: 'The patient (taken from the URL).',
-    },
+    patient_id: PATIENT_ID_FIELD,
     communication_datetime: {
       type: 'datetime', required: true, filter: ['eq', 'gte', 'lte', 'gt', 'lt'], sort: true,
       description: 'When the communication occurred.', example: '2025-01-15T09:00:00Z',

@@ -1,4 +1,5 @@
 import { defineEntity } from '../app/core/define.js';
+import { ON_PATIENT_CHART, PATIENT_ID_FIELD } from '../plugins/patient-chart/chart-resource.js';
 
 // Seed 001 §1.4 / §2.7 PatientDiseaseOut: a patient's problem list, nested under the patient.
 // `disease_definition_uuid` is `disease_definition_id` here (?include=disease_definition). The
@@ -9,18 +10,12 @@ export default defineEntity({
   name: 'patient-disease',
   path: 'diseases',
   table: 'patient_diseases',
-  scope: 'patients',
-  tenant: true,
+  ...ON_PATIENT_CHART,
   description: "A disease or problem on a patient's chart, naming a condition from the practice's catalog.",
-  parent: { resource: 'patient', field: 'patient_id' },
-  auditReads: true,
   requireBaseVersion: true,
   defaultSort: '-created_at',
   fields: {
-    patient_id: {
-      type: 'uuid', ref: 'patient', required: true, relation: 'patient',
-      description: 'The patient (taken from the URL).',
-    },
+    patient_id: PATIENT_ID_FIELD,
     disease_definition_id: {
       type: 'uuid', ref: 'disease-definition', relation: 'disease_definition', required: true, filter: true,
       description: "The condition, from the practice's disease catalog (disease-definitions); an archived entry is refused.",

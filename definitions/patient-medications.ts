@@ -1,4 +1,5 @@
 import { defineEntity } from '../app/core/define.js';
+import { ON_PATIENT_CHART, PATIENT_ID_FIELD } from '../plugins/patient-chart/chart-resource.js';
 import type { ComputedFieldDefinition } from '../app/core/types.js';
 
 // Seed 001 §1.5 / §2.8 PatientMedicationOut: a patient's medication list, nested under the
@@ -36,18 +37,12 @@ export default defineEntity({
   name: 'patient-medication',
   path: 'medications',
   table: 'patient_medications',
-  scope: 'patients',
-  tenant: true,
+  ...ON_PATIENT_CHART,
   description: "A medication on a patient's chart: a catalog entry or a free-text description, with dosage and prescriber.",
-  parent: { resource: 'patient', field: 'patient_id' },
-  auditReads: true,
   requireBaseVersion: true,
   defaultSort: '-created_at',
   fields: {
-    patient_id: {
-      type: 'uuid', ref: 'patient', required: true, relation: 'patient',
-      description: 'The patient (taken from the URL).',
-    },
+    patient_id: PATIENT_ID_FIELD,
     medication_definition_id: {
       type: 'uuid', ref: 'medication-definition', relation: 'medication_definition', filter: true,
       description: "The medication, from the practice's medication catalog (medication-definitions); leave out for a free-text medication (med_descript). An archived entry is refused.",

@@ -1,4 +1,5 @@
 import { defineEntity } from '../app/core/define.js';
+import { ON_PATIENT_CHART, PATIENT_ID_FIELD } from '../plugins/patient-chart/chart-resource.js';
 
 // Seed 001 §1.10 / §2.13 ReferralAttributionOut / §3.20: how a patient came to the practice.
 // Each attribution names exactly one source (a referral source, a referral partner, a provider
@@ -14,19 +15,13 @@ export default defineEntity({
   name: 'patient-referral-attribution',
   path: 'referral-attributions',
   table: 'patient_referral_attributions',
-  scope: 'patients',
-  tenant: true,
+  ...ON_PATIENT_CHART,
   description: 'How a patient was acquired: one referral source, referral partner, provider or referring patient.',
-  parent: { resource: 'patient', field: 'patient_id' },
-  auditReads: true,
   requireBaseVersion: true,
   requireBaseVersionToArchive: true,
   defaultSort: '-attributed_at',
   fields: {
-    patient_id: {
-      type: 'uuid', ref: 'patient', required: true, relation: 'patient',
-      description: 'The patient (taken from the URL).',
-    },
+    patient_id: PATIENT_ID_FIELD,
     attribution_role: {
       type: 'enum', values: ['primary', 'secondary', 'assist'], default: 'secondary', filter: true,
       description: 'primary (first-touch attribution set at intake; at most one live per patient), secondary (additional touchpoint, the default) or assist (contributing factor).',

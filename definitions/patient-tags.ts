@@ -1,4 +1,5 @@
 import { defineEntity } from '../app/core/define.js';
+import { ON_PATIENT_CHART, PATIENT_ID_FIELD } from '../plugins/patient-chart/chart-resource.js';
 
 // Tags on a patient (seed 001 §3.15): the seed filters patients by tag but documents no way to
 // assign one (§4.1), so assignment is ours: POST assigns a tag from the practice's catalog
@@ -11,17 +12,11 @@ export default defineEntity({
   name: 'patient-tag',
   path: 'tags',
   table: 'patient_tags',
-  scope: 'patients',
-  tenant: true,
+  ...ON_PATIENT_CHART,
   description: "A tag from the practice's catalog assigned to a patient.",
-  parent: { resource: 'patient', field: 'patient_id' },
-  auditReads: true,
   defaultSort: '-created_at',
   fields: {
-    patient_id: {
-      type: 'uuid', ref: 'patient', required: true, relation: 'patient',
-      description: 'The patient (taken from the URL).',
-    },
+    patient_id: PATIENT_ID_FIELD,
     tag_definition_id: {
       type: 'uuid', ref: 'patient-tag-definition', relation: 'tag_definition', required: true, createOnly: true, filter: true,
       description: "The tag, from the practice's catalog (patient-tag-definitions); an archived or unknown one is refused. Assigned at most once per patient.",

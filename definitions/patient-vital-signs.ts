@@ -1,4 +1,5 @@
 import { defineEntity } from '../app/core/define.js';
+import { ON_PATIENT_CHART, PATIENT_ID_FIELD } from '../plugins/patient-chart/chart-resource.js';
 import type { FieldDefinition } from '../app/core/types.js';
 import { abnormalFlags, boundsText, isProcedureBlocking, thresholdsText, VITAL_LIMITS, type VitalName } from '../plugins/patient-chart/vital-signs.js';
 
@@ -27,18 +28,12 @@ export default defineEntity({
   name: 'patient-vital-sign',
   path: 'vital-signs',
   table: 'patient_vital_signs',
-  scope: 'patients',
-  tenant: true,
+  ...ON_PATIENT_CHART,
   description: 'A set of vital signs taken on one occasion: blood pressure, pulse, oxygen saturation, temperature, respiration rate, height, weight and BMI.',
-  parent: { resource: 'patient', field: 'patient_id' },
-  auditReads: true,
   requireBaseVersion: true,
   defaultSort: '-date_taken',
   fields: {
-    patient_id: {
-      type: 'uuid', ref: 'patient', required: true, relation: 'patient',
-      description: 'The patient (taken from the URL).',
-    },
+    patient_id: PATIENT_ID_FIELD,
     date_taken: {
       type: 'date', required: true, filter: ['eq', 'gte', 'lte', 'gt', 'lt'], sort: true,
       description: 'Date when the vital signs were measured. The seed\'s date_from / date_to list filters are date_taken[gte] / date_taken[lte] (both inclusive).',
